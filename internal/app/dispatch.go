@@ -1,0 +1,49 @@
+package app
+
+import (
+	"context"
+	"io"
+
+	"github.com/incus-fleet/incus-fleet/internal/protocol"
+)
+
+// env is what a handler may use: all I/O is injected so tests and the CLI
+// share one code path.
+type env struct {
+	stderr io.Writer // progress and warnings; never the response
+}
+
+type handler func(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error)
+
+// handlers maps every protocol action to its implementation. Each action
+// must also have a schema in schemas/ (a test checks both ways).
+var handlers = map[string]handler{
+	"cluster.status":   clusterStatus,
+	"cluster.snapshot": clusterSnapshot,
+	"stack.present":    stackPresent,
+	"stack.absent":     stackAbsent,
+	"stack.status":     stackStatus,
+}
+
+// serve runs one decoded request and always returns a complete response.
+func serve(ctx context.Context, e *env, req *protocol.Request) protocol.Response {
+	h, ok := handlers[req.Action]
+	if !ok {
+		return failure(req.Action, protocol.Invalid("action", "action %q has a schema but no implementation in this binary", req.Action))
+	}
+	resp, err := h(ctx, e, req)
+	resp.Action = req.Action
+	if err != nil {
+		perr := toProtocolError(err)
+		resp.Error = perr
+		resp.Result = protocol.False()
+		if resp.Comment == "" {
+			resp.Comment = perr.Message
+		}
+	}
+	return resp
+}
+
+func failure(action string, err *protocol.Error) protocol.Response {
+	return protocol.Response{Action: action, Result: protocol.False(), Comment: err.Message, Error: err}
+}

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"sort"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// stackInstance is one instance of a stack as status reports it.
+type stackInstance struct {
+	Service  string `json:"service"`
+	Slot     int    `json:"slot"`
+	Instance string `json:"instance"`
+	Member   string `json:"member"`
+	State    string `json:"state"`
+	Hash     string `json:"hash"`
+}
+
+// instancesOf lists the instances a stack owns, by recorded ownership (never
+// by name), sorted by service and slot.
+func instancesOf(state *model.ClusterState, stack string) []stackInstance {
+	out := []stackInstance{}
+	for _, in := range state.Instances {
+		owner, svc, slot, ok := in.Owned()
+		if !ok || owner != stack || in.Project != stack {
+			continue
+		}
+		out = append(out, stackInstance{Service: svc, Slot: slot, Instance: in.Name, Member: in.Member,
+			State: in.Status, Hash: in.Config[model.KeyHash]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		if out[i].Slot != out[j].Slot {
+			return out[i].Slot < out[j].Slot
+		}
+		return out[i].Instance < out[j].Instance
+	})
+	return out
+}

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/incus-fleet/incus-fleet/internal/composeload"
+	"github.com/incus-fleet/incus-fleet/internal/incus"
+	"github.com/incus-fleet/incus-fleet/internal/model"
+	"github.com/incus-fleet/incus-fleet/internal/planner"
+	"github.com/incus-fleet/incus-fleet/internal/protocol"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
+)
+
+type stackPresentParams struct {
+	Name          string              `json:"name"`
+	ComposeFiles  []string            `json:"compose_files"`
+	ComposeYAML   string              `json:"compose_yaml"`
+	Bundle        string              `json:"bundle"`
+	ProjectDir    string              `json:"project_dir"`
+	Env           map[string]string   `json:"env"`
+	Profiles      []string            `json:"profiles"`
+	Services      []string            `json:"services"`
+	ForceRecreate bool                `json:"force_recreate"`
+	Cluster       *model.ClusterState `json:"cluster"`
+}
+
+func (p stackPresentParams) check(test bool) error {
+	sources := 0
+	for _, set := range []bool{len(p.ComposeFiles) > 0, p.ComposeYAML != "", p.Bundle != ""} {
+		if set {
+			sources++
+		}
+	}
+	switch {
+	case sources != 1:
+		return protocol.Invalid("params", "give exactly one of compose_files, compose_yaml or bundle (got %d)", sources)
+	case p.Bundle != "":
+		return protocol.Invalid("params.bundle", "bundle deploys are not implemented in this version; deploy with compose_files")
+	case p.Cluster != nil && !test:
+		return protocol.Invalid("params.cluster", "a cluster snapshot only plans offline: set \"test\": true, or drop params.cluster to deploy for real")
+	}
+	return nil
+}
+
+func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
+	var p stackPresentParams
+	if err := protocol.DecodeParams(req, &p); err != nil {
+		return protocol.Response{}, err
+	}
+	if err := p.check(req.Test); err != nil {
+		return protocol.Response{}, err
+	}
+	stack, err := composeload.Load(ctx, composeload.Options{
+		Name: p.Name, Files: p.ComposeFiles, Inline: p.ComposeYAML, ProjectDir: p.ProjectDir,
+		Env: p.Env, Profiles: p.Profiles, Services: p.Services,
+	})
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	d := deployment{stack: stack, params: p, stderr: e.stderr}
+	if p.Cluster != nil {
+		d.state = p.Cluster
+	} else if err := d.readCluster(ctx, req); err != nil {
+		return protocol.Response{}, err
+	}
+	plan, res, err := planner.Plan(stack, d.state, planner.Options{
+		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
+	})
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	warnings := append(append([]string{}, stack.Warnings...), res.Warnings...)
+	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
+	resp.Set("plan", plan)
+	if req.Test || !plan.Changes() {
+		resp.Result = protocol.True()
+		if plan.Changes() {
+			resp.Result = nil
+		}
+		resp.Comment = summarise(plan, req.Test)
+		return resp, nil
+	}
+	outcome, err := d.apply(ctx, plan)
+	resp.Changes = planChanges(model.Plan{Stack: plan.Stack, Steps: outcome.Done})
+	if err != nil {
+		return resp, err
+	}
+	resp.Comment = summarise(plan, false)
+	resp.Result = protocol.True()
+	return resp, nil
+}
+
+// deployment carries what one stack.present run learns along the way.
+type deployment struct {
+	stack  *model.Stack
+	params stackPresentParams
+	stderr interface{ Write([]byte) (int, error) }
+	client *incus.Client
+	state  *model.ClusterState
+	images map[string]incus.Image // by service
+}
+
+func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) error {
+	c, err := connect(ctx, req)
+	if err != nil {
+		return err
+	}
+	d.client = c
+	if d.state, err = c.ReadState(ctx); err != nil {
+		return err
+	}
+	d.images = map[string]incus.Image{}
+	for _, svc := range d.stack.Services {
+		img, err := c.ResolveImage(svc.Image)
+		if err != nil {
+			return fmt.Errorf("service %q: %w", svc.Name, err)
+		}
+		d.images[svc.Name] = img
+	}
+	return nil
+}
+
+func (d *deployment) fingerprints() map[string]string {
+	out := map[string]string{}
+	for name, img := range d.images {
+		out[name] = img.Fingerprint
+	}
+	return out
+}
+
+func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcome, error) {
+	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
+		return rollout.Outcome{}, err
+	}
+	members := map[string]model.Member{}
+	for _, m := range d.state.Members {
+		members[m.Name] = m
+	}
+	act := &stackActuator{client: d.client, stack: d.stack, images: d.images, members: members}
+	return rollout.Execute(ctx, plan, d.stack, act, rollout.Options{Progress: d.stderr})
+}
+
+// stackActuator adapts the Incus client to the rollout executor.
+type stackActuator struct {
+	client  *incus.Client
+	stack   *model.Stack
+	images  map[string]incus.Image
+	members map[string]model.Member
+}
+
+func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
+	svc := a.stack.Service(s.Service)
+	if svc == nil {
+		return fmt.Errorf("plan step for unknown service %q", s.Service)
+	}
+	img := a.images[s.Service]
+	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
+	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post)
+}
+
+func (a *stackActuator) Delete(ctx context.Context, instance string) error {
+	return a.client.StopAndDelete(ctx, a.stack.Name, instance)
+}

@@ -1,0 +1,27 @@
+package composeload
+
+import (
+	"maps"
+	"slices"
+)
+
+// warnings collects non-fatal findings (ignored fields) while converting;
+// Stack.Warnings must be sorted and free of duplicates so output is
+// byte-stable and each finding is reported once.
+type warnings struct{ items []string }
+
+func (w *warnings) add(msg string) { w.items = append(w.items, msg) }
+
+func (w *warnings) list() []string {
+	if len(w.items) == 0 {
+		return nil
+	}
+	out := slices.Clone(w.items)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sortedKeys gives map keys in a stable order for deterministic output.
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,61 @@
+package incus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// projectFeatures turns off every per-project feature but instances: a stack
+// shares images, profiles, storage and networks with the default project.
+var projectFeatures = map[string]string{
+	"features.images":          "false",
+	"features.profiles":        "false",
+	"features.storage.volumes": "false",
+	"features.storage.buckets": "false",
+	"features.networks":        "false",
+	"features.networks.zones":  "false",
+}
+
+// ProjectState tells whether a stack's project exists and is ours.
+func (c *Client) ProjectState(stack string) (exists bool, err error) {
+	p, _, err := c.srv.GetProject(stack)
+	if err != nil {
+		err = classify(err, "read project %s", stack)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	if p.Config[model.KeyStack] != stack {
+		return true, fmt.Errorf("project %q exists but is not a stack managed by incus-fleet (no %s=%s); choose another stack name: %w",
+			stack, model.KeyStack, stack, ErrConflict)
+	}
+	return true, nil
+}
+
+// EnsureProject creates the stack's project if it is missing.
+func (c *Client) EnsureProject(ctx context.Context, stack string) (created bool, err error) {
+	exists, err := c.ProjectState(stack)
+	if err != nil || exists {
+		return false, err
+	}
+	cfg := map[string]string{model.KeyStack: stack}
+	for k, v := range projectFeatures {
+		cfg[k] = v
+	}
+	post := api.ProjectsPost{Name: stack, ProjectPut: api.ProjectPut{
+		Description: "incus-fleet stack " + stack, Config: cfg}}
+	if err := c.srv.CreateProject(post); err != nil {
+		return false, classify(err, "create project %s", stack)
+	}
+	return true, nil
+}
+
+// DeleteProject removes the stack's project; it must hold no instances.
+func (c *Client) DeleteProject(stack string) error {
+	return classify(c.srv.DeleteProject(stack), "delete project %s", stack)
+}

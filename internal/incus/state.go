@@ -1,0 +1,94 @@
+package incus
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// standaloneMember names the only member of a server that is not clustered.
+const standaloneMember = "none"
+
+// ReadState reads members, pools and all instances of all projects in a
+// constant number of API calls, whatever the number of instances.
+func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
+	st := &model.ClusterState{}
+	members, err := c.members()
+	if err != nil {
+		return nil, err
+	}
+	st.Members = members
+	pools, err := c.srv.GetStoragePools()
+	if err != nil {
+		return nil, classify(err, "list storage pools")
+	}
+	for _, p := range pools {
+		st.StoragePools = append(st.StoragePools, model.StoragePool{Name: p.Name, Driver: p.Driver})
+	}
+	insts, err := c.srv.GetInstancesAllProjects(api.InstanceTypeAny)
+	if err != nil {
+		return nil, classify(err, "list instances")
+	}
+	for _, in := range insts {
+		member := in.Location
+		if !c.clustered || member == "" {
+			member = c.memberName()
+		}
+		st.Instances = append(st.Instances, model.Instance{
+			Name: in.Name, Project: in.Project, Member: member, Status: in.Status, Config: in.Config,
+		})
+	}
+	sort.Slice(st.Instances, func(i, j int) bool {
+		a, b := st.Instances[i], st.Instances[j]
+		if a.Project != b.Project {
+			return a.Project < b.Project
+		}
+		return a.Name < b.Name
+	})
+	return st, nil
+}
+
+func (c *Client) memberName() string {
+	if c.clustered {
+		return c.server
+	}
+	return standaloneMember
+}
+
+func (c *Client) members() ([]model.Member, error) {
+	if !c.clustered {
+		return []model.Member{{Name: standaloneMember, Status: model.StatusOnline, Architecture: c.arch,
+			Labels: map[string]string{}, FailureDomain: "default"}}, nil
+	}
+	list, err := c.srv.GetClusterMembers()
+	if err != nil {
+		return nil, classify(err, "list cluster members")
+	}
+	out := make([]model.Member, 0, len(list))
+	for _, m := range list {
+		out = append(out, memberFromAPI(m))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func memberFromAPI(m api.ClusterMember) model.Member {
+	labels := map[string]string{}
+	for k, v := range m.Config {
+		if strings.HasPrefix(k, "user.") {
+			labels[strings.TrimPrefix(k, "user.")] = v
+		}
+	}
+	roles := append([]string{}, m.Roles...)
+	groups := append([]string{}, m.Groups...)
+	sort.Strings(roles)
+	sort.Strings(groups)
+	return model.Member{
+		Name: m.ServerName, Status: m.Status, Architecture: m.Architecture,
+		Roles: roles, Labels: labels, Groups: groups, FailureDomain: m.FailureDomain,
+	}
+}

@@ -1,0 +1,51 @@
+package model
+
+// Member status values, as Incus reports them.
+const (
+	StatusOnline    = "Online"
+	StatusOffline   = "Offline"
+	StatusEvacuated = "Evacuated"
+	StatusBlocked   = "Blocked"
+)
+
+// ClusterState is what the planner needs to know about a cluster. Its JSON
+// form is the cluster snapshot of PROTOCOL.md (cluster.snapshot output,
+// stack.present params.cluster input).
+type ClusterState struct {
+	Members      []Member      `json:"members"`
+	StoragePools []StoragePool `json:"storage_pools"`
+	Instances    []Instance    `json:"instances"`
+}
+
+// Member is one cluster member. Labels are its user.<k> config entries
+// without the prefix.
+type Member struct {
+	Name          string            `json:"name"`
+	Status        string            `json:"status"`
+	Architecture  string            `json:"architecture"`
+	Roles         []string          `json:"roles"`
+	Labels        map[string]string `json:"labels"`
+	Groups        []string          `json:"groups"`
+	FailureDomain string            `json:"failure_domain"`
+	// Free capacity for reservations; 0 = unknown (no reservation check).
+	CPUs        int   `json:"cpus,omitempty"`
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+}
+
+// StoragePool is a storage pool and its driver.
+type StoragePool struct {
+	Name   string `json:"name"`
+	Driver string `json:"driver"`
+}
+
+// Instance is one Incus instance as seen by the planner.
+type Instance struct {
+	Name    string            `json:"name"`
+	Project string            `json:"project"`
+	Member  string            `json:"member"`
+	Status  string            `json:"status"`
+	Config  map[string]string `json:"config"`
+}
+
+// Online reports whether the member can take instances.
+func (m Member) Online() bool { return m.Status == StatusOnline }

@@ -1,0 +1,34 @@
+package model
+
+import "strconv"
+
+// Config keys the fleet writes on every instance it owns. Ownership and slot
+// live in Incus itself so status and planning never guess from names.
+const (
+	KeyStack   = "user.fleet.stack"
+	KeyService = "user.fleet.service"
+	KeySlot    = "user.fleet.slot"
+	KeyHash    = "user.fleet.hash" // service config hash + image fingerprint
+	// KeyLabelPrefix prefixes Compose labels stored on instances.
+	KeyLabelPrefix = "user.label."
+)
+
+// Owned reports the stack, service and slot recorded on an instance; ok is
+// false when the instance is not one of ours (or the record is damaged).
+func (i Instance) Owned() (stack, service string, slot int, ok bool) {
+	stack, service = i.Config[KeyStack], i.Config[KeyService]
+	slot, err := strconv.Atoi(i.Config[KeySlot])
+	if stack == "" || service == "" || err != nil || slot < 1 {
+		return "", "", 0, false
+	}
+	return stack, service, slot, true
+}
+
+// SlotHash is the hash recorded on an instance: the service config hash and
+// the resolved image fingerprint, so a moved image tag is an update too.
+func SlotHash(serviceHash, imageFingerprint string) string {
+	if imageFingerprint == "" {
+		return serviceHash
+	}
+	return serviceHash + "@" + imageFingerprint
+}

@@ -1,0 +1,23 @@
+package planner
+
+// Options tune one planning run.
+type Options struct {
+	// ForceRecreate replaces every selected instance even when unchanged.
+	ForceRecreate bool
+	// Services limits the run to these services; the others keep their
+	// instances exactly as they are (not even orphans are deleted).
+	Services []string
+	// ImageFingerprints maps a service name to its resolved image
+	// fingerprint; it may be empty (offline planning).
+	ImageFingerprints map[string]string
+}
+
+// Result carries what the caller should report besides the plan.
+type Result struct {
+	// Warnings, in a deterministic order (damaged records, then by service).
+	Warnings []string
+}
+
+// ReasonDuplicateSlot marks the losers when several instances claim the same
+// service and slot (e.g. after a crash between create and delete).
+const ReasonDuplicateSlot = "duplicate slot"

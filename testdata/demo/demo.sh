@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Deploys the demo stack onto the running loopback cluster and shows where
+# each replica runs and that every member answers.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${BIN:-bin/incus-fleet}"
+
+echo "== cluster"
+"$bin" cluster status
+echo
+echo "== plan"
+"$bin" stack plan -f "$here/compose.yaml" --name demo
+echo
+echo "== deploy"
+"$bin" stack up -f "$here/compose.yaml" --name demo
+echo
+echo "== where each replica runs"
+"$bin" stack ps --name demo
+echo
+echo "== web answers on every member's address"
+for addr in 127.0.0.1 127.0.0.2 127.0.0.3; do
+  printf '%s:8080 -> ' "$addr"
+  curl -fsS --max-time 3 "http://$addr:8080/" || echo "(no answer)"
+done
+echo
+echo "== re-apply: nothing to do"
+"$bin" stack up -f "$here/compose.yaml" --name demo
+echo
+echo "Remove it with: make demo-down"
