@@ -28,7 +28,10 @@ declare -A MEMBER_PORT=([node1]=$((TESTBED_PORT_BASE)) [node2]=$((TESTBED_PORT_B
 # Default bind address of published ports, one loopback address per member so
 # that replicas of one service on different members don't clash on this host.
 # shellcheck disable=SC2034
-declare -A MEMBER_PUBLISH=([node1]=127.0.0.1 [node2]=127.0.0.2 [node3]=127.0.0.3)
+# A second test bed sets TESTBED_PUBLISH_PREFIX (e.g. 127.0.1) so published
+# ports of the two beds never clash on one host.
+TESTBED_PUBLISH_PREFIX=${TESTBED_PUBLISH_PREFIX:-127.0.0}
+declare -A MEMBER_PUBLISH=([node1]=${TESTBED_PUBLISH_PREFIX}.1 [node2]=${TESTBED_PUBLISH_PREFIX}.2 [node3]=${TESTBED_PUBLISH_PREFIX}.3)
 
 log() { printf '[testbed] %s\n' "$*" >&2; }
 die() {
