@@ -38,6 +38,10 @@ func stackCommand() *cli.Command {
 				Action: func(c *cli.Context) error { return stackUp(c, true) }},
 			{Name: "ps", Usage: "list a stack's instances", Flags: nameFlags, Action: stackPs},
 			{Name: "rm", Usage: "remove a stack and its project", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}), Action: stackRm},
+			{Name: "rollback", Usage: "return a stack to its previous deployed spec", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}),
+				Action: func(c *cli.Context) error {
+					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
+				}},
 		},
 	}
 }

@@ -23,6 +23,7 @@ var handlers = map[string]handler{
 	"stack.present":    stackPresent,
 	"stack.absent":     stackAbsent,
 	"stack.status":     stackStatus,
+	"stack.rollback":   stackRollback,
 }
 
 // serve runs one decoded request and always returns a complete response.

@@ -8,6 +8,7 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
 	"github.com/incus-fleet/incus-fleet/internal/scheduler"
 )
 
@@ -21,6 +22,10 @@ func toProtocolError(err error) *protocol.Error {
 	switch {
 	case errors.As(err, &perr):
 		return perr
+	case errors.As(err, new(*rolledBackError)):
+		return protocol.Errorf(protocol.CodeRolledBack, "%v", err)
+	case errors.As(err, new(*rollout.PausedError)):
+		return protocol.Errorf(protocol.CodeUpdatePaused, "%v", err)
 	case errors.As(err, &cerr):
 		e := protocol.Errorf(protocol.CodeComposeInvalid, "%s", cerr.Error())
 		if cerr.Field != "" {

@@ -3,13 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/composeload"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
-	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
 type stackPresentParams struct {
@@ -83,6 +84,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	outcome, err := d.apply(ctx, plan)
 	resp.Changes = planChanges(model.Plan{Stack: plan.Stack, Steps: outcome.Done})
+	resp.Warnings = append(resp.Warnings, outcome.Warnings...)
 	if err != nil {
 		return resp, err
 	}
@@ -91,11 +93,14 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	return resp, nil
 }
 
+// writer is where progress goes (stderr).
+type writer = io.Writer
+
 // deployment carries what one stack.present run learns along the way.
 type deployment struct {
 	stack  *model.Stack
 	params stackPresentParams
-	stderr interface{ Write([]byte) (int, error) }
+	stderr writer
 	client *incus.Client
 	state  *model.ClusterState
 	images map[string]incus.Image // by service
@@ -129,18 +134,6 @@ func (d *deployment) fingerprints() map[string]string {
 	return out
 }
 
-func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcome, error) {
-	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
-		return rollout.Outcome{}, err
-	}
-	members := map[string]model.Member{}
-	for _, m := range d.state.Members {
-		members[m.Name] = m
-	}
-	act := &stackActuator{client: d.client, stack: d.stack, images: d.images, members: members}
-	return rollout.Execute(ctx, plan, d.stack, act, rollout.Options{Progress: d.stderr})
-}
-
 // stackActuator adapts the Incus client to the rollout executor.
 type stackActuator struct {
 	client  *incus.Client
@@ -161,4 +154,17 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 
 func (a *stackActuator) Delete(ctx context.Context, instance string) error {
 	return a.client.StopAndDelete(ctx, a.stack.Name, instance)
+}
+
+func (a *stackActuator) Running(ctx context.Context, instance string) (bool, error) {
+	return a.client.Running(ctx, a.stack.Name, instance)
+}
+
+func (a *stackActuator) Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error) {
+	argv, err := incus.HealthcheckArgv(test)
+	if err != nil || argv == nil {
+		return argv == nil && err == nil, err
+	}
+	code, err := a.client.Exec(ctx, a.stack.Name, instance, argv, timeout)
+	return code == 0, err
 }

@@ -92,3 +92,8 @@ func (c *Client) resolveRemote(ref string, remote cliconfig.Remote, alias string
 	src.Fingerprint, src.Alias = entry.Target, ""
 	return Image{Ref: ref, Fingerprint: entry.Target, Source: src}, nil
 }
+
+// PinnedImage is an image known only by its fingerprint (from a record).
+func PinnedImage(fingerprint string) Image {
+	return localImage(fingerprint, fingerprint)
+}

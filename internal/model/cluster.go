@@ -15,6 +15,11 @@ type ClusterState struct {
 	Members      []Member      `json:"members"`
 	StoragePools []StoragePool `json:"storage_pools"`
 	Instances    []Instance    `json:"instances"`
+	// RootPool is the storage pool of the root disk that stack instances
+	// get (from the profile they are created with); "" = unknown. It lets
+	// the pure planner tell, even offline, whether replicas could fail
+	// over with their data.
+	RootPool string `json:"root_pool,omitempty"`
 }
 
 // Member is one cluster member. Labels are its user.<k> config entries

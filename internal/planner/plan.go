@@ -61,7 +61,8 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 		} else if err := sp.placeReplicated(); err != nil {
 			return plan, res, err
 		}
-		res.Warnings = append(res.Warnings, sp.warnings()...)
+		res.Warnings = append(res.Warnings, sp.overlapReplaces()...)
+		res.Warnings = append(res.Warnings, sp.notices()...)
 	}
 
 	// Emit: services by name (unselected ones keep everything), then orphans.
@@ -84,7 +85,12 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 			plan.Steps = append(plan.Steps, keepStep(svc.Name, c, svc))
 		}
 	}
-	plan.Steps = append(plan.Steps, orphanSteps(desired, cur, selected)...)
+	orphans, notes := orphanSteps(desired, cur, selected, cl)
+	plan.Steps = append(plan.Steps, orphans...)
+	res.Warnings = append(res.Warnings, notes...)
+	if w := storageWarning(desired, state); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return plan, res, nil
 }
 
@@ -114,8 +120,9 @@ func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Op
 }
 
 // orphanSteps deletes the instances of services the stack no longer has,
-// or keeps them when the run is limited to other services.
-func orphanSteps(desired *model.Stack, cur map[string][]current, selected func(string) bool) []model.Step {
+// or keeps them when the run is limited to other services. Orphans on an
+// offline member are left alone with a warning (offline.go).
+func orphanSteps(desired *model.Stack, cur map[string][]current, selected func(string) bool, cl *scheduler.Cluster) ([]model.Step, []string) {
 	var names []string
 	for name := range cur {
 		if desired.Service(name) == nil {
@@ -124,17 +131,21 @@ func orphanSteps(desired *model.Stack, cur map[string][]current, selected func(s
 	}
 	slices.Sort(names)
 	var del, keep []model.Step
+	var notes []string
 	for _, name := range names {
 		for _, c := range cur[name] {
-			if selected(name) {
+			switch {
+			case selected(name) && unreachable(c, cl):
+				notes = append(notes, leftAlone(name, c, model.ReasonOrphan))
+			case selected(name):
 				del = append(del, deleteStep(name, c, model.ReasonOrphan))
-			} else {
+			default:
 				keep = append(keep, keepStep(name, c, nil))
 			}
 		}
 	}
 	sortDeletes(del)
-	return append(del, keep...)
+	return append(del, keep...), notes
 }
 
 // selection returns the predicate for Options.Services. Naming a service

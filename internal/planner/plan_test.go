@@ -57,11 +57,41 @@ func TestPlan(t *testing.T) {
 			members:   three(),
 			instances: converged,
 			want: []string{
-				"replace web/1 web-1@node1 [config changed] (web-1@node1) start-first#1 [8000 0]",
-				"replace web/2 web-2@node2 [config changed] (web-2@node2) start-first#1 [8001 0]",
-				"replace web/3 web-3@node3 [config changed] (web-3@node3) start-first#2 [8002 0]",
+				// Each slot's port is held by its old instance on its member
+				// until the new one is healthy, so the slots rotate.
+				"replace web/1 web-1-b@node2 [config changed] (web-1@node1) start-first#1 [8000 0]",
+				"replace web/2 web-2-b@node3 [config changed] (web-2@node2) start-first#1 [8001 0]",
+				"replace web/3 web-3-b@node1 [config changed] (web-3@node3) start-first#2 [8002 0]",
 			},
-			warn: "service web: start-first update in place while publishing port 8000",
+		},
+		{
+			name:      "start-first without ports replaces in place under the alternate name",
+			stack:     stack(withOrder(svc("api", 2, "h2"), model.OrderStartFirst)),
+			members:   three(),
+			instances: []model.Instance{inst("api-1", "api", 1, "node1", "h1"), inst("api-2-b", "api", 2, "node2", "h1")},
+			want: []string{
+				"replace api/1 api-1-b@node1 [config changed] (api-1@node1) start-first#1",
+				"replace api/2 api-2@node2 [config changed] (api-2-b@node2) start-first#2",
+			},
+		},
+		{
+			name:      "start-first with a single host port moves to a free member",
+			stack:     stack(withPort(withOrder(svc("web", 1, "h2"), model.OrderStartFirst), 8080)),
+			members:   three(),
+			instances: []model.Instance{inst("web-1", "web", 1, "node2", "h1")},
+			want:      []string{"replace web/1 web-1-b@node3 [config changed] (web-1@node2) start-first#1 [8080]"},
+		},
+		{
+			name:      "start-first with a single host port and no free member falls back to stop-first",
+			stack:     stack(withPort(withOrder(svc("web", 3, "h2"), model.OrderStartFirst), 8080)),
+			members:   three(),
+			instances: []model.Instance{inst("web-1", "web", 1, "node1", "h1"), inst("web-2", "web", 2, "node2", "h1"), inst("web-3", "web", 3, "node3", "h1")},
+			want: []string{
+				"replace web/1 web-1@node1 [config changed] (web-1@node1) stop-first#1 [8080]",
+				"replace web/2 web-2@node2 [config changed] (web-2@node2) stop-first#2 [8080]",
+				"replace web/3 web-3@node3 [config changed] (web-3@node3) stop-first#3 [8080]",
+			},
+			warn: "service web slot 1: start-first needs another member for its published ports",
 		},
 		{
 			name:      "image change",
@@ -100,7 +130,7 @@ func TestPlan(t *testing.T) {
 			members:   []model.Member{online("node1"), online("node2"), withStatus(online("node3"), model.StatusOffline), online("node4")},
 			instances: converged,
 			want: []string{
-				"replace web/3 web-3@node4 [member not eligible] (web-3@node3) stop-first#1 [8002 0]",
+				"replace web/3 web-3-b@node4 [member not eligible] (web-3@node3) start-first#1 [8002 0]",
 				"keep web/1 web-1@node1 [8000 0]", "keep web/2 web-2@node2 [8001 0]",
 			},
 		},
@@ -114,7 +144,7 @@ func TestPlan(t *testing.T) {
 			members:   []model.Member{online("node1", "storage", "ssd"), online("node2"), online("node3", "storage", "ssd")},
 			instances: []model.Instance{inst("db-1", "db", 1, "node1", "h1"), inst("db-2", "db", 2, "node2", "h1")},
 			want: []string{
-				"replace db/2 db-2@node3 [member not eligible] (db-2@node2) stop-first#1",
+				"replace db/2 db-2-b@node3 [member not eligible] (db-2@node2) start-first#1",
 				"keep db/1 db-1@node1",
 			},
 		},
@@ -128,7 +158,7 @@ func TestPlan(t *testing.T) {
 			members:   three(),
 			instances: []model.Instance{inst("db-1", "db", 1, "node1", "h1"), inst("db-2", "db", 2, "node1", "h1")},
 			want: []string{
-				"replace db/2 db-2@node2 [member not eligible] (db-2@node1) stop-first#1",
+				"replace db/2 db-2-b@node2 [member not eligible] (db-2@node1) start-first#1",
 				"keep db/1 db-1@node1",
 			},
 		},
@@ -249,11 +279,11 @@ func TestPlanGlobal(t *testing.T) {
 	agent := model.Service{Name: "agent", Hash: "h1", Deploy: model.DeploySpec{Mode: model.ModeGlobal}}
 	agent.Ports = []model.Port{{PublishedStart: 9100, Target: 9100}}
 	members := []model.Member{
-		online("node1"), withStatus(online("node2"), model.StatusOffline), online("node3"), online("node4"), online("node5"),
+		online("node1"), withStatus(online("node2"), model.StatusEvacuated), online("node3"), online("node4"), online("node5"),
 	}
 	instances := []model.Instance{
 		inst("agent-1", "agent", 1, "node1", "h1"),
-		inst("agent-2", "agent", 2, "node2", "h1"), // member offline: deleted
+		inst("agent-2", "agent", 2, "node2", "h1"), // member evacuated: deleted
 		inst("agent-3", "agent", 3, "node3", "h1"),
 		inst("agent-5", "agent", 5, "node3", "h1"), // second on node3
 	}
@@ -370,4 +400,14 @@ func TestPlanNilState(t *testing.T) {
 	if err != nil || len(plan.Steps) != 0 || plan.Steps == nil {
 		t.Fatalf("plan %+v err %v", plan, err)
 	}
+}
+
+func withOrder(s model.Service, order string) model.Service {
+	s.Deploy.UpdateConfig = model.UpdateConfig{Parallelism: 1, Order: order}
+	return s
+}
+
+func withPort(s model.Service, port int) model.Service {
+	s.Ports = []model.Port{{PublishedStart: port, PublishedEnd: port, Target: 80}}
+	return s
 }

@@ -27,6 +27,7 @@ type servicePlan struct {
 	deletes  []model.Step
 	keeps    []model.Step
 	pending  []pending
+	notes    []string // warnings found while classifying (offline.go)
 	portBuf  []int
 }
 
@@ -91,6 +92,10 @@ func (p *servicePlan) replace(slot int, member, reason string, old *current) mod
 
 func (p *servicePlan) remove(c current, reason string, cl *scheduler.Cluster) {
 	cl.Release(c.member)
+	if unreachable(c, cl) {
+		p.notes = append(p.notes, leftAlone(p.svc.Name, c, reason))
+		return
+	}
 	p.deletes = append(p.deletes, deleteStep(p.svc.Name, c, reason))
 }
 

@@ -23,12 +23,13 @@ func (p *servicePlan) appendSteps(dst []model.Step) []model.Step {
 	return append(out, p.keeps...)
 }
 
-// batch numbers the replaces by update_config.parallelism (0 = all in
-// batch 1) and stamps the update order; Swarm's default is stop-first.
 func (p *servicePlan) len() int {
 	return len(p.replaces) + len(p.creates) + len(p.deletes) + len(p.keeps)
 }
 
+// batch numbers the replaces by update_config.parallelism (0 = all in
+// batch 1) and stamps the update order where overlapReplaces did not
+// decide it; Swarm's default is stop-first.
 func (p *servicePlan) batch() {
 	uc := p.svc.Deploy.UpdateConfig
 	order := uc.Order
@@ -36,7 +37,9 @@ func (p *servicePlan) batch() {
 		order = model.OrderStopFirst
 	}
 	for i := range p.replaces {
-		p.replaces[i].Order = order
+		if p.replaces[i].Order == "" {
+			p.replaces[i].Order = order
+		}
 		p.replaces[i].Batch = 1
 		if uc.Parallelism > 0 {
 			p.replaces[i].Batch = i/uc.Parallelism + 1

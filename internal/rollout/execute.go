@@ -21,6 +21,10 @@ type Actuator interface {
 	Create(ctx context.Context, step model.Step) error
 	// Delete stops and deletes the named instance.
 	Delete(ctx context.Context, instance string) error
+	// Running reports whether the instance is running.
+	Running(ctx context.Context, instance string) (bool, error)
+	// Probe runs a Compose healthcheck test inside the instance once.
+	Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error)
 }
 
 // Options tunes execution.
@@ -32,8 +36,9 @@ type Options struct {
 
 // Outcome says which steps were carried out.
 type Outcome struct {
-	Done   []model.Step
-	Failed []StepError
+	Done     []model.Step
+	Failed   []StepError
+	Warnings []string
 }
 
 // StepError is one failed step.
@@ -64,12 +69,12 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 			deletes = append(deletes, s)
 		}
 	}
-	for _, svc := range sortedServices(replaces) {
-		cfg := model.UpdateConfig{}
-		if def := stack.Service(svc); def != nil {
-			cfg = def.Deploy.UpdateConfig
+	for _, name := range sortedServices(replaces) {
+		svc := stack.Service(name)
+		if svc == nil {
+			return r.outcome(), fmt.Errorf("plan replaces instances of %q, which the stack does not define", name)
 		}
-		if err := r.rollService(ctx, replaces[svc], cfg); err != nil {
+		if err := r.rollService(ctx, replaces[name], svc); err != nil {
 			return r.outcome(), err
 		}
 	}
@@ -86,36 +91,6 @@ type runner struct {
 	out   Outcome
 }
 
-// rollService replaces one service's slots batch by batch (stop-first:
-// delete the old instance, then create the new one under the same name).
-func (r *runner) rollService(ctx context.Context, steps []model.Step, cfg model.UpdateConfig) error {
-	batches := map[int][]model.Step{}
-	for _, s := range steps {
-		batches[s.Batch] = append(batches[s.Batch], s)
-	}
-	keys := make([]int, 0, len(batches))
-	for b := range batches {
-		keys = append(keys, b)
-	}
-	sort.Ints(keys)
-	for i, b := range keys {
-		if i > 0 && cfg.Delay > 0 {
-			r.logf("%s: waiting %s before batch %d", steps[0].Service, cfg.Delay, b)
-			select {
-			case <-time.After(cfg.Delay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		r.logf("%s: batch %d of %d (%d instances)", steps[0].Service, i+1, len(keys), len(batches[b]))
-		r.parallel(ctx, batches[b], r.replace)
-		if err := r.err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (r *runner) create(ctx context.Context, s model.Step) error {
 	return r.timed(fmt.Sprintf("%s: create on %s", s.Instance, s.Member), func() error { return r.act.Create(ctx, s) })
 }
@@ -124,21 +99,11 @@ func (r *runner) delete(ctx context.Context, s model.Step) error {
 	return r.timed(fmt.Sprintf("%s: delete from %s (%s)", s.Instance, s.Member, s.Reason), func() error { return r.act.Delete(ctx, s.Instance) })
 }
 
-func (r *runner) replace(ctx context.Context, s model.Step) error {
-	old := s.OldInstance
-	if old == "" {
-		old = s.Instance
-	}
-	return r.timed(fmt.Sprintf("%s: replace on %s (%s)", s.Instance, s.Member, s.Reason), func() error {
-		if err := r.act.Delete(ctx, old); err != nil {
-			return err
-		}
-		return r.act.Create(ctx, s)
-	})
-}
-
-// parallel runs fn over steps with bounded concurrency and records results.
-func (r *runner) parallel(ctx context.Context, steps []model.Step, fn func(context.Context, model.Step) error) {
+// parallel runs fn over steps with bounded concurrency, records results and
+// returns this call's failures.
+func (r *runner) parallel(ctx context.Context, steps []model.Step, fn func(context.Context, model.Step) error) []StepError {
+	var mu sync.Mutex
+	var failed []StepError
 	sem := make(chan struct{}, r.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, s := range steps {
@@ -151,9 +116,15 @@ func (r *runner) parallel(ctx context.Context, steps []model.Step, fn func(conte
 				err = fn(ctx, s)
 			}
 			r.record(s, err)
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, StepError{Step: s, Err: err})
+				mu.Unlock()
+			}
 		}(s)
 	}
 	wg.Wait()
+	return failed
 }
 
 func (r *runner) record(s model.Step, err error) {
@@ -178,6 +149,15 @@ func (r *runner) timed(what string, fn func() error) error {
 	return nil
 }
 
+// warnf logs a warning and keeps it for the response.
+func (r *runner) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	r.out.Warnings = append(r.out.Warnings, msg)
+	r.mu.Unlock()
+	r.logf("warning: %s", msg)
+}
+
 func (r *runner) logf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -187,7 +167,8 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) outcome() Outcome {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Outcome{Done: append([]model.Step{}, r.out.Done...), Failed: append([]StepError{}, r.out.Failed...)}
+	out := Outcome{Done: append([]model.Step{}, r.out.Done...), Failed: append([]StepError{}, r.out.Failed...),
+		Warnings: append([]string{}, r.out.Warnings...)}
 	sort.Slice(out.Done, func(i, j int) bool { return out.Done[i].Instance < out.Done[j].Instance })
 	sort.Slice(out.Failed, func(i, j int) bool { return out.Failed[i].Step.Instance < out.Failed[j].Step.Instance })
 	return out

@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/incus-fleet/incus-fleet/internal/incus"
+	"github.com/incus-fleet/incus-fleet/internal/model"
+	"github.com/incus-fleet/incus-fleet/internal/planner"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
+)
+
+// apply executes the plan and keeps the stack record: after a successful
+// run the new spec becomes current and the old one previous; a failed
+// update with failure_action rollback is rolled back to the recorded spec.
+func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcome, error) {
+	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
+		return rollout.Outcome{}, err
+	}
+	rec, err := d.client.ReadRecord(d.stack.Name)
+	if err != nil {
+		return rollout.Outcome{}, err
+	}
+	outcome, err := execute(ctx, d.client, d.state, d.stack, d.images, plan, d.stderr)
+	var rb *rollout.RollbackError
+	if errors.As(err, &rb) {
+		return outcome, d.rollBack(ctx, rec.Current, rb)
+	}
+	if err != nil {
+		return outcome, err
+	}
+	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
+	if err != nil || spec == rec.Current {
+		return outcome, err
+	}
+	rec.Previous, rec.Current = rec.Current, spec
+	return outcome, d.client.WriteRecord(d.stack.Name, rec)
+}
+
+// mergedWithRecord is the full stack after a run limited to some services:
+// the recorded spec with those services replaced.
+func (d *deployment) mergedWithRecord(current string) *model.Stack {
+	if len(d.params.Services) == 0 || current == "" {
+		return d.stack
+	}
+	recorded, images, err := decodeSpec(d.stack.Name, current)
+	if err != nil {
+		return d.stack
+	}
+	merged := &model.Stack{Name: d.stack.Name}
+	for _, svc := range recorded.Services {
+		if d.stack.Service(svc.Name) == nil {
+			merged.Services = append(merged.Services, svc)
+			if _, ok := d.images[svc.Name]; !ok {
+				d.images[svc.Name] = images[svc.Name]
+			}
+		}
+	}
+	merged.Services = append(merged.Services, d.stack.Services...)
+	return merged
+}
+
+// rollBack returns every slot to the recorded spec, rolling with each
+// service's rollback_config, and reports the update as rolled back.
+func (d *deployment) rollBack(ctx context.Context, recorded string, cause *rollout.RollbackError) error {
+	if recorded == "" {
+		return fmt.Errorf("%v; nothing to roll back to (this stack has no earlier deployed spec), so the update stops here: %w",
+			cause, &rollout.PausedError{Service: cause.Service, Failed: cause.Failed, Cause: cause.Cause})
+	}
+	fmt.Fprintf(d.stderr, "rolling back stack %s: %v\n", d.stack.Name, cause)
+	if err := rollTo(ctx, d.client, d.stack.Name, recorded, d.stderr); err != nil {
+		return fmt.Errorf("%v; the rollback failed too: %w", cause, err)
+	}
+	return &rolledBackError{cause: cause}
+}
+
+// rollTo plans the stack back to a recorded spec and executes that plan.
+func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer) error {
+	stack, images, err := decodeSpec(name, recorded)
+	if err != nil {
+		return err
+	}
+	state, err := c.ReadState(ctx)
+	if err != nil {
+		return err
+	}
+	rollback := withRollbackConfig(stack)
+	plan, _, err := planner.Plan(rollback, state, planner.Options{ImageFingerprints: fingerprintsOf(images)})
+	if err != nil {
+		return err
+	}
+	_, err = execute(ctx, c, state, rollback, images, plan, stderr)
+	return err
+}
+
+// execute runs a plan with the Incus actuator.
+func execute(ctx context.Context, c *incus.Client, state *model.ClusterState, stack *model.Stack,
+	images map[string]incus.Image, plan model.Plan, stderr writer) (rollout.Outcome, error) {
+	members := map[string]model.Member{}
+	for _, m := range state.Members {
+		members[m.Name] = m
+	}
+	act := &stackActuator{client: c, stack: stack, images: images, members: members}
+	return rollout.Execute(ctx, plan, stack, act, rollout.Options{Progress: stderr})
+}
+
+// rolledBackError reports an update that failed and was rolled back.
+type rolledBackError struct{ cause *rollout.RollbackError }
+
+func (e *rolledBackError) Error() string {
+	return fmt.Sprintf("%v; rolled back: every slot runs the previously deployed spec again", e.cause)
+}

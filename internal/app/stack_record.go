@@ -1,0 +1,52 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/incus-fleet/incus-fleet/internal/incus"
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// deployedSpec is what a stack record keeps of a deployment: the resolved
+// services and the image fingerprint each ran, so the exact same instances
+// (same hashes) can be created again by a rollback.
+type deployedSpec struct {
+	Version  int               `json:"version"`
+	Services []model.Service   `json:"services"`
+	Images   map[string]string `json:"images"` // service → fingerprint
+}
+
+const specVersion = 1
+
+func encodeSpec(stack *model.Stack, images map[string]incus.Image) (string, error) {
+	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}}
+	for name, img := range images {
+		spec.Images[name] = img.Fingerprint
+	}
+	data, err := json.Marshal(spec)
+	return string(data), err
+}
+
+// decodeSpec rebuilds a stack and its pinned images from a record.
+func decodeSpec(name, raw string) (*model.Stack, map[string]incus.Image, error) {
+	var spec deployedSpec
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil || spec.Version != specVersion {
+		return nil, nil, fmt.Errorf("the deployed spec recorded for stack %s is unreadable (version %d, %v); deploy it again with stack.present", name, spec.Version, err)
+	}
+	images := map[string]incus.Image{}
+	for svc, fp := range spec.Images {
+		images[svc] = incus.PinnedImage(fp)
+	}
+	return &model.Stack{Name: name, Services: spec.Services}, images, nil
+}
+
+// withRollbackConfig returns a copy of the stack that rolls with each
+// service's rollback_config instead of its update_config.
+func withRollbackConfig(stack *model.Stack) *model.Stack {
+	out := &model.Stack{Name: stack.Name, Services: append([]model.Service{}, stack.Services...)}
+	for i := range out.Services {
+		out.Services[i].Deploy.UpdateConfig = out.Services[i].Deploy.RollbackConfig
+	}
+	return out
+}

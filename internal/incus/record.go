@@ -1,0 +1,48 @@
+package incus
+
+import (
+	"fmt"
+)
+
+// Project config keys holding a stack's deployed specs. They live in Incus,
+// not in a local file, so any machine can roll back.
+const (
+	KeySpecCurrent  = "user.fleet.spec"
+	KeySpecPrevious = "user.fleet.spec.previous"
+)
+
+// StackRecord is the stack's deployed spec and the one before it (JSON).
+type StackRecord struct {
+	Current, Previous string
+	etag              string
+}
+
+// ReadRecord reads a stack's record from its project.
+func (c *Client) ReadRecord(stack string) (StackRecord, error) {
+	p, etag, err := c.srv.GetProject(stack)
+	if err != nil {
+		return StackRecord{}, classify(err, "read project %s", stack)
+	}
+	return StackRecord{Current: p.Config[KeySpecCurrent], Previous: p.Config[KeySpecPrevious], etag: etag}, nil
+}
+
+// WriteRecord stores a record read earlier with ReadRecord. The ETag makes it
+// compare-and-swap: a concurrent change makes it fail with ErrConflict
+// instead of silently overwriting.
+func (c *Client) WriteRecord(stack string, rec StackRecord) error {
+	p, etag, err := c.srv.GetProject(stack)
+	if err != nil {
+		return classify(err, "read project %s", stack)
+	}
+	if rec.etag != "" && etag != rec.etag {
+		return fmt.Errorf("the record of stack %s changed while this run was applying it; apply again: %w", stack, ErrConflict)
+	}
+	put := p.Writable()
+	put.Config[KeySpecCurrent] = rec.Current
+	if rec.Previous == "" {
+		delete(put.Config, KeySpecPrevious)
+	} else {
+		put.Config[KeySpecPrevious] = rec.Previous
+	}
+	return classify(c.srv.UpdateProject(stack, put, etag), "write the record of stack %s", stack)
+}

@@ -1,0 +1,84 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// pollInterval is how often the monitor window looks at the instance state.
+const pollInterval = 250 * time.Millisecond
+
+// waitHealthy is the update gate of one new instance: its healthcheck must
+// pass (Docker rules: failures during start_period don't count; `retries`
+// consecutive failures after it mean unhealthy), then it must still be
+// running at the end of the monitor window. Without a healthcheck, healthy
+// is "running and still running after monitor", as Swarm does.
+func (r *runner) waitHealthy(ctx context.Context, s model.Step, svc *model.Service) error {
+	begin := time.Now()
+	if hc := svc.Healthcheck; hc != nil && len(hc.Test) > 0 {
+		if err := r.healthcheck(ctx, s.Instance, hc); err != nil {
+			return err
+		}
+	}
+	monitor := svc.Deploy.UpdateConfig.Monitor
+	deadline := time.Now().Add(monitor)
+	for {
+		running, err := r.act.Running(ctx, s.Instance)
+		if err != nil {
+			return err
+		}
+		if !running {
+			return fmt.Errorf("%s stopped during the monitor window (%s after start)", s.Instance, time.Since(begin).Round(time.Millisecond))
+		}
+		if !time.Now().Before(deadline) {
+			r.logf("%s: healthy after %.2fs", s.Instance, time.Since(begin).Seconds())
+			return nil
+		}
+		if err := sleep(ctx, min(pollInterval, time.Until(deadline))); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *runner) healthcheck(ctx context.Context, instance string, hc *model.Healthcheck) error {
+	begin := time.Now()
+	failures := 0
+	for attempt := 1; ; attempt++ {
+		ok, err := r.act.Probe(ctx, instance, hc.Test, hc.Timeout)
+		if err != nil {
+			return err
+		}
+		if ok {
+			r.logf("%s: healthcheck passed (attempt %d, %.2fs)", instance, attempt, time.Since(begin).Seconds())
+			return nil
+		}
+		if time.Since(begin) >= hc.StartPeriod {
+			failures++
+		}
+		retries := max(hc.Retries, 1)
+		if failures >= retries {
+			return fmt.Errorf("%s is unhealthy: healthcheck failed %d times in a row after the %s start period", instance, failures, hc.StartPeriod)
+		}
+		r.logf("%s: waiting for healthcheck (attempt %d failed)", instance, attempt)
+		if err := sleep(ctx, hc.Interval); err != nil {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

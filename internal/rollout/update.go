@@ -1,0 +1,130 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
+)
+
+// PausedError stops an update whose failures exceeded max_failure_ratio with
+// failure_action pause: the failed slots are named; untouched slots keep
+// their old instances running.
+type PausedError struct {
+	Service string
+	Failed  []string
+	Cause   error
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("update of %s paused after %s failed: %v; the remaining slots keep their old instances. Fix the service and apply again, or roll back with stack.rollback",
+		e.Service, strings.Join(e.Failed, ", "), e.Cause)
+}
+
+func (e *PausedError) Unwrap() error { return e.Cause }
+
+// RollbackError asks the caller to roll the stack back (failure_action
+// rollback): the update failed and its updated slots must return to the
+// previous deployed spec.
+type RollbackError struct {
+	Service string
+	Failed  []string
+	Cause   error
+}
+
+func (e *RollbackError) Error() string {
+	return fmt.Sprintf("update of %s failed (%s: %v)", e.Service, strings.Join(e.Failed, ", "), e.Cause)
+}
+
+func (e *RollbackError) Unwrap() error { return e.Cause }
+
+// rollService replaces one service's slots batch by batch with a delay in
+// between, and applies failure_action once the share of failed slots goes
+// above max_failure_ratio (Swarm's updater rules).
+func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model.Service) error {
+	cfg := svc.Deploy.UpdateConfig
+	batches := map[int][]model.Step{}
+	for _, s := range steps {
+		batches[s.Batch] = append(batches[s.Batch], s)
+	}
+	keys := make([]int, 0, len(batches))
+	for b := range batches {
+		keys = append(keys, b)
+	}
+	sort.Ints(keys)
+	var failed []string
+	var lastErr error
+	for i, b := range keys {
+		if i > 0 && cfg.Delay > 0 {
+			r.logf("%s: waiting %s before batch %d", svc.Name, cfg.Delay, b)
+			if err := sleep(ctx, cfg.Delay); err != nil {
+				return err
+			}
+		}
+		r.logf("%s: batch %d of %d (%d instances, %s)", svc.Name, i+1, len(keys), len(batches[b]), batches[b][0].Order)
+		for _, f := range r.parallel(ctx, batches[b], func(ctx context.Context, s model.Step) error { return r.replace(ctx, s, svc) }) {
+			failed = append(failed, f.Step.Instance)
+			lastErr = f.Err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(failed) == 0 || float64(len(failed))/float64(len(steps)) <= cfg.MaxFailureRatio {
+			continue
+		}
+		switch cfg.FailureAction {
+		case "continue":
+			r.logf("%s: %d failed, continuing (failure_action continue)", svc.Name, len(failed))
+		case "rollback":
+			return &RollbackError{Service: svc.Name, Failed: failed, Cause: lastErr}
+		default:
+			return &PausedError{Service: svc.Name, Failed: failed, Cause: lastErr}
+		}
+	}
+	return nil
+}
+
+// replace carries out one slot's update in its planned order.
+func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) error {
+	what := fmt.Sprintf("%s: replace %s on %s (%s, %s)", s.Instance, s.OldInstance, s.Member, s.Reason, s.Order)
+	return r.timed(what, func() error {
+		if s.Order == model.OrderStartFirst {
+			return r.startFirst(ctx, s, svc)
+		}
+		if err := r.act.Delete(ctx, s.OldInstance); err != nil {
+			return err
+		}
+		if err := r.act.Create(ctx, s); err != nil {
+			return err
+		}
+		return r.waitHealthy(ctx, s, svc)
+	})
+}
+
+// startFirst runs the new instance until it is healthy, and only then stops
+// the old one; a new instance that never gets healthy is removed again and
+// the old one keeps serving.
+func (r *runner) startFirst(ctx context.Context, s model.Step, svc *model.Service) error {
+	err := r.act.Create(ctx, s)
+	if err == nil {
+		err = r.waitHealthy(ctx, s, svc)
+	}
+	if err != nil {
+		if derr := r.act.Delete(context.WithoutCancel(ctx), s.Instance); derr != nil {
+			r.logf("%s: could not remove the failed new instance: %v", s.Instance, derr)
+		}
+		return err
+	}
+	if err := r.act.Delete(ctx, s.OldInstance); err != nil {
+		if s.Reason == model.ReasonMemberLost {
+			// Its member is gone; the slot has its new instance, and the
+			// next run deletes the stale one as a duplicate.
+			r.warnf("%s: old instance %s on %s could not be removed yet (%v); the next apply removes it", s.Instance, s.OldInstance, s.OldMember, err)
+			return nil
+		}
+		return err
+	}
+	return nil
+}
