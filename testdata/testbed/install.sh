@@ -3,6 +3,7 @@
 #   incus-base      Incus 6.0 daemon + client, containers only (bookworm-backports)
 #   busybox-static  the one binary the test image is built from
 #   curl, jq        used by the scripts and tests to talk to the cluster
+#   haproxy         the reverse proxy of the zero-downtime update test
 # Idempotent and fast when everything is present: apt is only touched when a
 # command is missing.
 set -euo pipefail
@@ -21,6 +22,7 @@ declare -A NEED=(
 	[/bin/busybox]=busybox-static
 	[/usr/bin/curl]=curl
 	[/usr/bin/jq]=jq
+	[/usr/sbin/haproxy]=haproxy
 )
 
 missing=()
