@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
 
@@ -40,7 +41,11 @@ func run(ctx context.Context, in io.Reader, stderr io.Writer) protocol.Response 
 	if perr != nil {
 		return failure("", perr)
 	}
-	return serve(ctx, &env{stderr: stderr}, req)
+	resp := serve(ctx, &env{stderr: stderr}, req)
+	if os.Getenv("INCUS_FLEET_STATS") != "" {
+		fmt.Fprintf(stderr, "incus-fleet: %s made %d Incus API requests\n", req.Action, incus.TotalRequests())
+	}
+	return resp
 }
 
 // runRequest is the CLI's entry: it marshals the request so a human command

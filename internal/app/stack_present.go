@@ -115,11 +115,21 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 	if d.state, err = c.ReadState(ctx); err != nil {
 		return err
 	}
+	if incus.NeedsCapacity(d.stack) {
+		if err := c.FillCapacity(ctx, d.state); err != nil {
+			return err
+		}
+	}
+	// One lookup per distinct reference: services usually share images.
 	d.images = map[string]incus.Image{}
+	byRef := map[string]incus.Image{}
 	for _, svc := range d.stack.Services {
-		img, err := c.ResolveImage(svc.Image)
-		if err != nil {
-			return fmt.Errorf("service %q: %w", svc.Name, err)
+		img, ok := byRef[svc.Image]
+		if !ok {
+			if img, err = c.ResolveImage(svc.Image); err != nil {
+				return fmt.Errorf("service %q: %w", svc.Name, err)
+			}
+			byRef[svc.Image] = img
 		}
 		d.images[svc.Name] = img
 	}

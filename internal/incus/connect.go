@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
@@ -31,6 +32,7 @@ type Client struct {
 	server    string // this server's member name
 	arch      string
 	timeout   time.Duration
+	requests  *atomic.Int64
 }
 
 // DefaultCallTimeout bounds API calls when Options.CallTimeout is unset;
@@ -48,6 +50,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		err   error
 		where string
 	)
+	requests := &atomic.Int64{}
 	args := &incusclient.ConnectionArgs{UserAgent: "incus-fleet", SkipGetEvents: true}
 	if o.URL != "" {
 		where = o.URL
@@ -67,11 +70,15 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Incus at %s (%v); is incusd running? set connection.socket, INCUS_SOCKET or connection.url: %w", where, err, ErrUnreachable)
 	}
+	if err := countRequests(srv, requests); err != nil {
+		return nil, fmt.Errorf("connection to %s: %v: %w", where, err, ErrUnreachable)
+	}
 	info, _, err := srv.GetServer()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read server info from %s: %v: %w", where, err, ErrUnreachable)
 	}
-	c := &Client{srv: srv, clustered: info.Environment.ServerClustered, server: info.Environment.ServerName, timeout: timeout}
+	c := &Client{srv: srv, clustered: info.Environment.ServerClustered, server: info.Environment.ServerName,
+		timeout: timeout, requests: requests}
 	if len(info.Environment.Architectures) > 0 {
 		c.arch = info.Environment.Architectures[0]
 	}

@@ -125,6 +125,7 @@ func TestStackErrors(t *testing.T) {
 	}{
 		{"missing image", "services:\n  web:\n    image: no-such-image\n", "not_found", `image "no-such-image" not found`},
 		{"bad compose", "services:\n  web:\n    image: busybox\n    deploy:\n      mode: global\n      replicas: 2\n", "compose_invalid", "replicas"},
+		{"reservation larger than any member", "services:\n  web:\n    image: busybox\n    deploy:\n      resources:\n        reservations:\n          memory: 100000G\n", "no_suitable_node", "insufficient resources"},
 		{"too many replicas for one host port", "services:\n  web:\n    image: busybox\n    ports: [\"18090:80\"]\n    deploy:\n      replicas: 4\n", "no_suitable_node", "no suitable node for web"},
 	}
 	for _, c := range cases {
