@@ -13,7 +13,7 @@ import (
 func clusterCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "cluster",
-		Usage: "inspect the Incus cluster",
+		Usage: "inspect the Incus cluster and manage its members",
 		Subcommands: []*cli.Command{
 			{Name: "status", Usage: "list members with status, roles, groups and labels", Flags: []cli.Flag{jsonFlag},
 				Action: func(c *cli.Context) error {
@@ -23,6 +23,14 @@ func clusterCommand() *cli.Command {
 				Action: func(c *cli.Context) error {
 					return writeResponse(c.App.Writer, runRequest(c, request("cluster.snapshot", false, map[string]any{})))
 				}},
+			// Membership (cli_cluster_member.go, cli_cluster_cert.go).
+			clusterBootstrapCommand(),
+			clusterJoinCommand(),
+			clusterLeaveCommand(),
+			clusterLabelCommand(),
+			clusterEvacuateCommand(),
+			clusterRestoreCommand(),
+			clusterCertCommand(),
 		},
 	}
 }

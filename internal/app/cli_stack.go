@@ -42,11 +42,27 @@ func stackCommand() *cli.Command {
 				Action: func(c *cli.Context) error {
 					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
 				}},
+			stackWatchCommand(deployFlags), // cli_stack_watch.go
 		},
 	}
 }
 
 func stackUp(c *cli.Context, test bool) error {
+	params := deployParams(c)
+	if path := c.String("cluster"); path != "" {
+		snap, err := readSnapshot(path)
+		if err != nil {
+			return render(c, failure("stack.present", protocol.Invalid("--cluster", "%v", err)), printPlan)
+		}
+		params["cluster"] = snap
+	}
+	resp := runRequest(c, request("stack.present", test, params))
+	return render(c, resp, printPlan)
+}
+
+// deployParams turns the deploy flags into stack.present params; `stack
+// up`, `stack plan` and `stack watch` share it so they deploy alike.
+func deployParams(c *cli.Context) map[string]any {
 	files := c.StringSlice("file")
 	if len(files) == 0 {
 		for _, candidate := range []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"} {
@@ -80,15 +96,7 @@ func stackUp(c *cli.Context, test bool) error {
 	if c.Bool("force-recreate") {
 		params["force_recreate"] = true
 	}
-	if path := c.String("cluster"); path != "" {
-		snap, err := readSnapshot(path)
-		if err != nil {
-			return render(c, failure("stack.present", protocol.Invalid("--cluster", "%v", err)), printPlan)
-		}
-		params["cluster"] = snap
-	}
-	resp := runRequest(c, request("stack.present", test, params))
-	return render(c, resp, printPlan)
+	return params
 }
 
 func stackPs(c *cli.Context) error {

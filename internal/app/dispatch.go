@@ -24,6 +24,12 @@ var handlers = map[string]handler{
 	"stack.absent":     stackAbsent,
 	"stack.status":     stackStatus,
 	"stack.rollback":   stackRollback,
+
+	// Cluster membership (cluster_member_*.go).
+	"cluster.member.present":  clusterMemberPresent,
+	"cluster.member.absent":   clusterMemberAbsent,
+	"cluster.member.evacuate": clusterMemberEvacuate,
+	"cluster.member.restore":  clusterMemberRestore,
 }
 
 // serve runs one decoded request and always returns a complete response.

@@ -25,6 +25,13 @@ func stackAbsent(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 	if !exists {
 		return protocol.Response{Result: protocol.True(), Comment: fmt.Sprintf("stack %s is already absent", p.Name)}, nil
 	}
+	if !req.Test {
+		lock, err := c.AcquireLock(ctx, p.Name, defaultLockWait)
+		if err != nil {
+			return protocol.Response{}, err
+		}
+		defer lock.Release() //nolint:errcheck // fails harmlessly once the project is gone
+	}
 	state, err := c.ReadState(ctx)
 	if err != nil {
 		return protocol.Response{}, err

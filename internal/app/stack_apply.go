@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
+	"github.com/incus-fleet/incus-fleet/internal/protocol"
 	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
@@ -15,9 +18,6 @@ import (
 // run the new spec becomes current and the old one previous; a failed
 // update with failure_action rollback is rolled back to the recorded spec.
 func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcome, error) {
-	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
-		return rollout.Outcome{}, err
-	}
 	rec, err := d.client.ReadRecord(d.stack.Name)
 	if err != nil {
 		return rollout.Outcome{}, err
@@ -34,8 +34,58 @@ func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcom
 	if err != nil || spec == rec.Current {
 		return outcome, err
 	}
+	crashpoint.Hit("before-record")
 	rec.Previous, rec.Current = rec.Current, spec
-	return outcome, d.client.WriteRecord(d.stack.Name, rec)
+	if err := d.client.WriteRecord(d.stack.Name, rec); err != nil {
+		return outcome, err
+	}
+	crashpoint.Hit("after-record")
+	return outcome, nil
+}
+
+// recordStale reports whether the stack's record lags what runs (a run
+// killed after its last instance change, before writing the record, leaves
+// it so); such a no-op still goes through the locked path to write it.
+func (d *deployment) recordStale() bool {
+	if d.client == nil {
+		return false // offline planning has no record
+	}
+	rec, err := d.client.ReadRecord(d.stack.Name)
+	if err != nil {
+		return !errors.Is(err, incus.ErrNotFound) // a missing project has nothing to record
+	}
+	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
+	return err != nil || spec != rec.Current
+}
+
+// lock creates the stack's project if needed (the lock lives in it) and
+// takes the stack's lock.
+func (d *deployment) lock(ctx context.Context, req *protocol.Request) (*incus.Lock, error) {
+	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
+		return nil, err
+	}
+	crashpoint.Hit("project-created")
+	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
+	if err == nil {
+		crashpoint.Hit("locked")
+	}
+	return l, err
+}
+
+func (d *deployment) unlock(l *incus.Lock) {
+	if err := l.Release(); err != nil {
+		fmt.Fprintf(d.stderr, "warning: could not release the lock of stack %s: %v\n", d.stack.Name, err)
+	}
+}
+
+// defaultLockWait is how long a run waits for another run on the same stack.
+const defaultLockWait = 60 * time.Second
+
+func lockWait(seconds *float64) time.Duration {
+	if seconds == nil {
+		return defaultLockWait
+	}
+	return time.Duration(*seconds * float64(time.Second))
 }
 
 // mergedWithRecord is the full stack after a run limited to some services:

@@ -23,6 +23,7 @@ type stackPresentParams struct {
 	Profiles      []string            `json:"profiles"`
 	Services      []string            `json:"services"`
 	ForceRecreate bool                `json:"force_recreate"`
+	LockTimeout   *float64            `json:"lock_timeout"`
 	Cluster       *model.ClusterState `json:"cluster"`
 }
 
@@ -74,7 +75,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	warnings := append(append([]string{}, stack.Warnings...), res.Warnings...)
 	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
 	resp.Set("plan", plan)
-	if req.Test || !plan.Changes() {
+	if req.Test || (!plan.Changes() && !d.recordStale()) {
 		resp.Result = protocol.True()
 		if plan.Changes() {
 			resp.Result = nil
@@ -82,6 +83,23 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 		resp.Comment = summarise(plan, req.Test)
 		return resp, nil
 	}
+	// Something to do: take the stack's lock, then look again, because a
+	// concurrent run may have changed the cluster since the first look.
+	lock, err := d.lock(ctx, req)
+	if err != nil {
+		return resp, err
+	}
+	defer d.unlock(lock)
+	if err := d.readCluster(ctx, req); err != nil {
+		return resp, err
+	}
+	if plan, res, err = planner.Plan(stack, d.state, planner.Options{
+		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
+	}); err != nil {
+		return resp, err
+	}
+	resp = protocol.Response{Warnings: append(append([]string{}, stack.Warnings...), res.Warnings...)}
+	resp.Set("plan", plan)
 	outcome, err := d.apply(ctx, plan)
 	resp.Changes = planChanges(model.Plan{Stack: plan.Stack, Steps: outcome.Done})
 	resp.Warnings = append(resp.Warnings, outcome.Warnings...)

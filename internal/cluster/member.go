@@ -13,11 +13,13 @@ const (
 
 // Desired is what a run asks of one member. Labels are the complete set
 // incus-fleet manages (nil or empty: it manages none, and removes those it
-// set before). Groups and FailureDomain are left alone when nil.
+// set before). Groups, FailureDomain and Description are left alone when
+// nil.
 type Desired struct {
 	Labels        map[string]string
 	Groups        []string
 	FailureDomain *string
+	Description   *string
 }
 
 // Member is a cluster member as Incus reports it.
@@ -28,6 +30,7 @@ type Member struct {
 	Config        map[string]string
 	Groups        []string
 	FailureDomain string
+	Description   string
 }
 
 // NewMember is how a member looks right after it joined or bootstrapped:
@@ -41,6 +44,7 @@ type MemberPlan struct {
 	Config        map[string]string // the member's complete new config
 	Groups        []string          // its complete new group list, sorted
 	FailureDomain string
+	Description   string
 	CreateGroups  []string // groups that must exist first, sorted
 	Changes       []Change
 }
@@ -52,7 +56,7 @@ func (p MemberPlan) Changed() bool { return len(p.Changes) > 0 }
 // the cluster's groups; a requested group missing from it is created.
 func PlanMember(d Desired, cur Member, existingGroups []string) MemberPlan {
 	cfg, changes := planLabels(cur.Config, d.Labels)
-	p := MemberPlan{Config: cfg, Groups: sortedUnique(cur.Groups), FailureDomain: cur.FailureDomain, Changes: changes}
+	p := MemberPlan{Config: cfg, Groups: sortedUnique(cur.Groups), FailureDomain: cur.FailureDomain, Description: cur.Description, Changes: changes}
 	if d.Groups != nil {
 		want := sortedUnique(d.Groups)
 		for _, g := range want {
@@ -69,6 +73,10 @@ func PlanMember(d Desired, cur Member, existingGroups []string) MemberPlan {
 	if d.FailureDomain != nil && *d.FailureDomain != cur.FailureDomain {
 		p.Changes = append(p.Changes, Change{Key: "failure_domain", Old: cur.FailureDomain, New: *d.FailureDomain})
 		p.FailureDomain = *d.FailureDomain
+	}
+	if d.Description != nil && *d.Description != cur.Description {
+		p.Changes = append(p.Changes, Change{Key: "description", Old: cur.Description, New: *d.Description})
+		p.Description = *d.Description
 	}
 	return p
 }

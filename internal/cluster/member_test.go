@@ -20,15 +20,16 @@ func TestPlanMember(t *testing.T) {
 		wantKeys   []string
 	}{
 		{
-			name:       "new member gets labels, groups and failure domain",
-			desired:    Desired{Labels: map[string]string{"rack": "r1", "ssd": "true"}, Groups: []string{"gpu", "default"}, FailureDomain: ptr("rack1")},
+			name: "new member gets labels, groups and failure domain",
+			desired: Desired{Labels: map[string]string{"rack": "r1", "ssd": "true"}, Groups: []string{"gpu", "default"}, FailureDomain: ptr("rack1"),
+				Description: ptr("Cluster node 2")},
 			cur:        NewMember("m2"),
 			groups:     []string{"default"},
 			wantConfig: map[string]string{"user.rack": "r1", "user.ssd": "true", KeyManagedLabels: "rack,ssd"},
 			wantGroups: []string{"default", "gpu"},
 			wantFD:     "rack1",
 			wantCreate: []string{"gpu"},
-			wantKeys:   []string{"labels.rack", "labels.ssd", "cluster_groups.gpu", "groups", "failure_domain"},
+			wantKeys:   []string{"labels.rack", "labels.ssd", "cluster_groups.gpu", "groups", "failure_domain", "description"},
 		},
 		{
 			name:    "converged member: nothing to do",
@@ -103,7 +104,7 @@ func TestPlanMember(t *testing.T) {
 				t.Errorf("Changed() = %v", p.Changed())
 			}
 			// Applying the plan and planning again must be a no-op.
-			after := Member{Config: p.Config, Groups: p.Groups, FailureDomain: p.FailureDomain}
+			after := Member{Config: p.Config, Groups: p.Groups, FailureDomain: p.FailureDomain, Description: p.Description}
 			if again := PlanMember(c.desired, after, append(c.groups, p.CreateGroups...)); again.Changed() {
 				t.Errorf("not idempotent: second plan %+v", again.Changes)
 			}

@@ -26,6 +26,9 @@ func (o Options) check() error {
 	case len(o.Files) == 0 && strings.TrimSpace(o.Inline) == "":
 		return errorf("files", "no compose input; pass at least one compose file or inline compose YAML")
 	}
+	if o.Pinned && (len(o.Env) > 0 || len(o.Profiles) > 0) {
+		return errorf("env", "a bundle is already interpolated and its profiles applied when it was created; drop env and profiles, or create a new bundle with them")
+	}
 	for i, f := range o.Files {
 		if strings.TrimSpace(f) == "" {
 			return errorf("files", "compose file #%d has an empty path; remove it or give the path", i+1)

@@ -24,6 +24,10 @@ type Options struct {
 	Profiles   []string                    // active profiles; services outside them are dropped
 	Services   []string                    // optional subset: error if a named service does not exist
 	LookupEnv  func(string) (string, bool) // process env; nil = os.LookupEnv
+	// Pinned says the input is a bundle's compose file (pin.go): already
+	// interpolated and profile-resolved, so it is loaded without
+	// interpolation (a literal "$" must stay one) and Env/Profiles are refused.
+	Pinned bool
 }
 
 // Load reads, merges, interpolates and normalises the Compose input and
@@ -81,6 +85,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		// Selecting in the loader (not afterwards) enables profile-gated
 		// services before their env_file is resolved.
 		lo.SelectedServices = o.Services
+		lo.SkipInterpolation = o.Pinned
 		if lo.Interpolate != nil {
 			// The default lookup only sees the project map; ours falls
 			// through to the (possibly injected) process environment.
@@ -95,6 +100,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
 		if err == nil {
 			resolveFromProcess(project, env)
+			resolveConfigEnvironment(project, env) // files.go
 			env.warnings(w)
 			return project, nil
 		}
@@ -149,11 +155,20 @@ func resolveFromProcess(p *types.Project, env *environment) {
 func toStack(name string, p *types.Project, w *warnings) (*model.Stack, error) {
 	st := &model.Stack{Name: name}
 	for _, svcName := range sortedKeys(p.Services) {
-		svc, err := toService(p.Services[svcName], w)
+		s := p.Services[svcName]
+		files, err := serviceFiles(p, s, w) // files.go
 		if err != nil {
 			return nil, err
 		}
+		svc, err := toService(portablePaths(s, p.WorkingDir), w)
+		if err != nil {
+			return nil, err
+		}
+		svc.Files, svc.Hash = files, withFiles(svc.Hash, files)
 		st.Services = append(st.Services, svc)
+	}
+	if n := supportBytes(st.Services); n > maxSupportBytes {
+		return nil, errorf("volumes", "the support files (bind-mounted files and configs) of this stack add up to %d bytes, over the limit of %d: they travel in the stack record; put large files into the image", n, maxSupportBytes)
 	}
 	for _, job := range sortedKeys(p.Jobs) {
 		w.add(fmt.Sprintf("job %q: jobs are not supported and are ignored; declare it as a service", job))

@@ -5,6 +5,8 @@ import (
 
 	incusclient "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 )
 
 // project returns a client scoped to a stack's project, targeted at a member
@@ -27,7 +29,12 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	if err := c.wait(ctx, op, "create "+post.Name+" on "+member); err != nil {
 		return err
 	}
-	return c.setState(ctx, stack, post.Name, "start")
+	crashpoint.Hit("created-not-started")
+	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
+		return err
+	}
+	crashpoint.Hit("started")
+	return nil
 }
 
 // StopAndDelete stops an instance (forcefully: the plan already decided it
@@ -46,18 +53,23 @@ func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 			return err
 		}
 	}
-	op, err := srv.DeleteInstance(name)
-	if err != nil {
-		return classify(err, "delete %s", name)
-	}
-	return c.wait(ctx, op, "delete "+name)
+	crashpoint.Hit("stopped-not-deleted")
+	return c.retryBusy(ctx, "delete "+name, func() error {
+		op, err := srv.DeleteInstance(name)
+		if err != nil {
+			return classify(err, "delete %s", name)
+		}
+		return c.wait(ctx, op, "delete "+name)
+	})
 }
 
 func (c *Client) setState(ctx context.Context, stack, name, action string) error {
 	req := api.InstanceStatePut{Action: action, Timeout: -1, Force: action == "stop"}
-	op, err := c.srv.UseProject(stack).UpdateInstanceState(name, req, "")
-	if err != nil {
-		return classify(err, "%s %s", action, name)
-	}
-	return c.wait(ctx, op, action+" "+name)
+	return c.retryBusy(ctx, action+" "+name, func() error {
+		op, err := c.srv.UseProject(stack).UpdateInstanceState(name, req, "")
+		if err != nil {
+			return classify(err, "%s %s", action, name)
+		}
+		return c.wait(ctx, op, action+" "+name)
+	})
 }

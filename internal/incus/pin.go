@@ -36,7 +36,8 @@ func FetchPinnedCertificate(ctx context.Context, address, fingerprint string) (s
 	if err != nil || len(want) != sha256.Size {
 		return "", fmt.Errorf("server fingerprint must be 64 hex digits")
 	}
-	var presented string
+	var presented string // the presented certificate's fingerprint, for errors
+	var verified []byte  // the certificate that matched the pin
 	mismatch := errors.New("certificate fingerprint does not match the pin")
 	conf := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
@@ -50,20 +51,20 @@ func FetchPinnedCertificate(ctx context.Context, address, fingerprint string) (s
 			if subtle.ConstantTimeCompare(got[:], want) != 1 {
 				return mismatch
 			}
+			verified = raw[0]
 			return nil
 		},
 	}
 	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: pinDialTimeout}, Config: conf}
 	conn, err := dialer.DialContext(ctx, "tcp", address)
 	switch {
-	case err != nil && presented != "" && presented != fingerprint:
+	case errors.Is(err, mismatch):
 		return "", &PinMismatchError{Address: address, Want: fingerprint, Got: presented}
 	case err != nil:
-		return "", fmt.Errorf("cannot reach %s: %v: %w", address, err, ErrUnreachable)
+		return "", fmt.Errorf("cannot reach %s (%v): is that member up, and are its address and port right?: %w", address, err, ErrUnreachable)
 	}
-	defer conn.Close()
-	der := conn.(*tls.Conn).ConnectionState().PeerCertificates[0].Raw
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
+	conn.Close()
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: verified})), nil
 }
 
 // PinMismatchError says a server presented another certificate than the
@@ -72,9 +73,10 @@ func FetchPinnedCertificate(ctx context.Context, address, fingerprint string) (s
 type PinMismatchError struct{ Address, Want, Got string }
 
 func (e *PinMismatchError) Error() string {
-	return fmt.Sprintf("%s presented a TLS certificate with sha256 fingerprint %s, but the pin (trust.server_fingerprint) is %s: "+
-		"refusing to talk to it. Check the pin against the cluster_fingerprint that bootstrapping reported, or `incus info` "+
-		"(certificate_fingerprint) on an existing member", e.Address, e.Got, e.Want)
+	return fmt.Sprintf("%s presented a TLS certificate with sha256 fingerprint %s, but the pinned fingerprint is %s: "+
+		"refusing to talk to it (a wrong pin, a replaced cluster certificate, or someone in between). Compare the pin with the "+
+		"cluster_fingerprint reported when the cluster was bootstrapped, or with `incus info` (certificate_fingerprint) on an "+
+		"existing member", e.Address, e.Got, e.Want)
 }
 
 func (e *PinMismatchError) Unwrap() error { return ErrUnreachable }

@@ -14,16 +14,17 @@ const (
 // StackRecord is the stack's deployed spec and the one before it (JSON).
 type StackRecord struct {
 	Current, Previous string
-	etag              string
+	read              string // Current as read, to detect a concurrent writer
 }
 
 // ReadRecord reads a stack's record from its project.
 func (c *Client) ReadRecord(stack string) (StackRecord, error) {
-	p, etag, err := c.srv.GetProject(stack)
+	p, _, err := c.srv.GetProject(stack)
 	if err != nil {
 		return StackRecord{}, classify(err, "read project %s", stack)
 	}
-	return StackRecord{Current: p.Config[KeySpecCurrent], Previous: p.Config[KeySpecPrevious], etag: etag}, nil
+	cur := p.Config[KeySpecCurrent]
+	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], read: cur}, nil
 }
 
 // WriteRecord stores a record read earlier with ReadRecord. The ETag makes it
@@ -34,7 +35,9 @@ func (c *Client) WriteRecord(stack string, rec StackRecord) error {
 	if err != nil {
 		return classify(err, "read project %s", stack)
 	}
-	if rec.etag != "" && etag != rec.etag {
+	// The lock key shares the project config, so compare the spec we read,
+	// not the whole ETag; the write itself is still compare-and-swap.
+	if p.Config[KeySpecCurrent] != rec.read {
 		return fmt.Errorf("the record of stack %s changed while this run was applying it; apply again: %w", stack, ErrConflict)
 	}
 	put := p.Writable()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/incus-fleet/incus-fleet/internal/cluster"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -28,6 +29,9 @@ func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 	}
 	for _, p := range pools {
 		st.StoragePools = append(st.StoragePools, model.StoragePool{Name: p.Name, Driver: p.Driver})
+	}
+	if st.RootPool, err = c.rootPool(); err != nil { // rootpool.go
+		return nil, err
 	}
 	insts, err := c.srv.GetInstancesAllProjects(api.InstanceTypeAny)
 	if err != nil {
@@ -79,8 +83,10 @@ func (c *Client) members() ([]model.Member, error) {
 func memberFromAPI(m api.ClusterMember) model.Member {
 	labels := map[string]string{}
 	for k, v := range m.Config {
-		if strings.HasPrefix(k, "user.") {
-			labels[strings.TrimPrefix(k, "user.")] = v
+		// user.fleet.* is incus-fleet's bookkeeping (which labels it
+		// manages), not a label.
+		if cluster.IsLabelKey(k) {
+			labels[strings.TrimPrefix(k, cluster.LabelPrefix)] = v
 		}
 	}
 	roles := append([]string{}, m.Roles...)

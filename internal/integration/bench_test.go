@@ -33,7 +33,7 @@ var (
 
 // binary builds incus-fleet once, so benchmarks time the whole process as a
 // user (or Salt) runs it.
-func binary(b *testing.B) string {
+func binary(b testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "incus-fleet-bench")
 		if err != nil {
@@ -52,7 +52,7 @@ func binary(b *testing.B) string {
 	return binPath
 }
 
-func runBinary(b *testing.B, req map[string]any) {
+func runBinary(b testing.TB, req map[string]any) {
 	data, _ := json.Marshal(req)
 	cmd := exec.Command(binary(b), "call")
 	cmd.Stdin = bytes.NewReader(data)

@@ -18,6 +18,10 @@ const (
 	ReasonImageChanged  = "image changed"
 	ReasonForced        = "forced"
 	ReasonMemberLost    = "member not eligible"
+	ReasonNotRunning    = "not running"
+	// ReasonDuplicateSlot marks the extra instances when several claim one
+	// slot (a run killed mid-update leaves them); they go first.
+	ReasonDuplicateSlot = "duplicate slot"
 )
 
 // Plan is the ordered list of steps that takes a stack to its desired state.

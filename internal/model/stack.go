@@ -10,6 +10,9 @@ import "time"
 type Stack struct {
 	Name     string
 	Services []Service // sorted by Name
+	// Bundle is the sha256 of the bundle the stack was loaded from; empty
+	// when it came from plain compose files (see file.go).
+	Bundle string `json:",omitempty"`
 	// Warnings found while loading (ignored fields, seed quirks); reported once.
 	Warnings []string
 }
@@ -25,6 +28,9 @@ type Service struct {
 	Ports       []Port
 	Healthcheck *Healthcheck
 	Deploy      DeploySpec
+	// Files are support files (bind-mounted files, configs) pushed into
+	// each instance before it starts; their digests are part of Hash.
+	Files []File `json:",omitempty"`
 	// Hash is the config hash (Compose ServiceHash rules) of the service,
 	// without the image fingerprint, which only the Incus side can resolve.
 	Hash string

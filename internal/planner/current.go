@@ -13,7 +13,12 @@ type current struct {
 	service            string
 	name, member, hash string
 	slot               int
+	status             string // Incus status; "" in snapshots that omit it
 }
+
+// stopped reports an instance that exists but does not run: a run killed
+// between create and start leaves one, and so does a crashed service.
+func (c current) stopped() bool { return c.status != "" && c.status != "Running" }
 
 // currentByService collects the stack's instances from the state by their
 // ownership record (never by name), grouped by service and sorted by slot,
@@ -39,7 +44,7 @@ func currentByService(stack string, state *model.ClusterState) (map[string][]cur
 		if st != stack {
 			continue
 		}
-		all = append(all, current{service: svc, name: inst.Name, member: inst.Member, hash: inst.Config[model.KeyHash], slot: slot})
+		all = append(all, current{service: svc, name: inst.Name, member: inst.Member, hash: inst.Config[model.KeyHash], slot: slot, status: inst.Status})
 	}
 	slices.SortFunc(all, func(a, b current) int {
 		return cmp.Or(cmp.Compare(a.service, b.service), cmp.Compare(a.slot, b.slot),

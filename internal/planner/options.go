@@ -1,5 +1,7 @@
 package planner
 
+import "github.com/incus-fleet/incus-fleet/internal/model"
+
 // Options tune one planning run.
 type Options struct {
 	// ForceRecreate replaces every selected instance even when unchanged.
@@ -18,6 +20,5 @@ type Result struct {
 	Warnings []string
 }
 
-// ReasonDuplicateSlot marks the losers when several instances claim the same
-// service and slot (e.g. after a crash between create and delete).
-const ReasonDuplicateSlot = "duplicate slot"
+// ReasonDuplicateSlot is model.ReasonDuplicateSlot, kept for callers.
+const ReasonDuplicateSlot = model.ReasonDuplicateSlot

@@ -38,13 +38,15 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 	}
 
 	cl := scheduler.NewCluster(state)
+	taken, notes := occupied(desired.Name, state, cl)
+	res.Warnings = append(res.Warnings, notes...)
 	// Pass 1: classify what exists, service by service.
 	plans := make([]*servicePlan, 0, len(services))
 	for _, svc := range services {
 		if !selected(svc.Name) {
 			continue
 		}
-		sp, err := classify(svc, cur[svc.Name], cl, opts)
+		sp, err := classify(svc, cur[svc.Name], cl, opts, taken)
 		if err != nil {
 			return plan, res, err
 		}
@@ -95,7 +97,7 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 }
 
 // classify prepares a service's scheduler and runs pass 1 on its instances.
-func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options) (*servicePlan, error) {
+func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options, taken map[string]bool) (*servicePlan, error) {
 	switch svc.Deploy.Mode {
 	case "", model.ModeReplicated, model.ModeGlobal:
 	default:
@@ -105,7 +107,7 @@ func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Op
 	if err != nil {
 		return nil, &SpecError{svc.Name, err}
 	}
-	sp := &servicePlan{svc: svc, sched: sched, fp: opts.ImageFingerprints[svc.Name], force: opts.ForceRecreate, existing: list}
+	sp := &servicePlan{svc: svc, sched: sched, fp: opts.ImageFingerprints[svc.Name], force: opts.ForceRecreate, existing: list, occupied: taken}
 	winners, losers := dedupe(list, sp.rank)
 	// Most instances end up kept; sizing once avoids regrowing 168-byte steps.
 	sp.keeps = make([]model.Step, 0, len(winners))

@@ -94,6 +94,20 @@ func TestPlan(t *testing.T) {
 			warn: "service web slot 1: start-first needs another member for its published ports",
 		},
 		{
+			name:      "a stopped instance is replaced in place",
+			stack:     stack(svc("api", 2, "h1")),
+			members:   three(),
+			instances: []model.Instance{inst("api-1", "api", 1, "node1", "h1"), withInstStatus(inst("api-2", "api", 2, "node2", "h1"), "Stopped")},
+			want:      []string{"replace api/2 api-2@node2 [not running] (api-2@node2) stop-first#1", "keep api/1 api-1@node1"},
+		},
+		{
+			name:      "a stopped instance of a restart: none service is left alone",
+			stack:     stack(withRestart(svc("job", 1, "h1"), "none")),
+			members:   three(),
+			instances: []model.Instance{withInstStatus(inst("job-1", "job", 1, "node1", "h1"), "Stopped")},
+			want:      []string{"keep job/1 job-1@node1"},
+		},
+		{
 			name:      "image change",
 			stack:     stack(svc("api", 1, "h1")),
 			members:   three(),
@@ -236,7 +250,7 @@ func TestPlan(t *testing.T) {
 			instances: []model.Instance{
 				func() model.Instance {
 					i := inst("web-1", "web", 1, "node1", "h1")
-					i.Config[model.KeyStack] = "other"
+					i.Config[model.KeyStack], i.Project = "other", "other"
 					return i
 				}(),
 				{Name: "web-2", Member: "node2"},
@@ -409,5 +423,15 @@ func withOrder(s model.Service, order string) model.Service {
 
 func withPort(s model.Service, port int) model.Service {
 	s.Ports = []model.Port{{PublishedStart: port, PublishedEnd: port, Target: 80}}
+	return s
+}
+
+func withInstStatus(i model.Instance, status string) model.Instance {
+	i.Status = status
+	return i
+}
+
+func withRestart(s model.Service, condition string) model.Service {
+	s.Deploy.RestartPolicy.Condition = condition
 	return s
 }

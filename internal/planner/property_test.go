@@ -66,6 +66,12 @@ func randomScenario(r *rand.Rand) (*model.Stack, *model.ClusterState, Options) {
 		}
 		state.Instances = append(state.Instances, inst(fmt.Sprintf("%s-%d-%d", service, i, r.IntN(9)), service, 1+r.IntN(14), member, hash))
 	}
+	// Instances whose config Incus cannot read (their member is offline)
+	// hold names the plan must not reuse.
+	for range r.IntN(3) {
+		name := fmt.Sprintf("%s-%d", names[r.IntN(len(names))], 1+r.IntN(6))
+		state.Instances = append(state.Instances, model.Instance{Name: name, Project: stackName, Member: fmt.Sprintf("n%02d", r.IntN(len(members)))})
+	}
 	var opts Options
 	if r.IntN(2) == 0 {
 		opts.ImageFingerprints = map[string]string{"web": "fp1", "api": "fp0"}
@@ -107,6 +113,7 @@ func TestPropertyPlan(t *testing.T) {
 		}
 
 		checkAccounted(t, iter, st, state, plan)
+		checkNames(t, iter, state, plan)
 		checkDesired(t, iter, st, state, plan, opts)
 
 		next := apply(t, state, st, plan, opts.ImageFingerprints)
@@ -213,6 +220,22 @@ func checkDesired(t *testing.T, iter int, st *model.Stack, state *model.ClusterS
 			if limit > 0 && n > limit {
 				t.Fatalf("iter %d: %s has %d replicas on %s over cap %d", iter, sv.Name, n, m, limit)
 			}
+		}
+	}
+}
+
+// checkNames: no new instance takes a name an unreadable instance holds.
+func checkNames(t *testing.T, iter int, state *model.ClusterState, plan model.Plan) {
+	t.Helper()
+	held := map[string]bool{}
+	for _, i := range state.Instances {
+		if _, _, _, ok := i.Owned(); !ok && i.Project == stackName {
+			held[i.Name] = true
+		}
+	}
+	for _, s := range plan.Steps {
+		if (s.Op == model.OpCreate || s.Op == model.OpReplace) && held[s.Instance] {
+			t.Fatalf("iter %d: %s reuses the name of an unreadable instance", iter, brief([]model.Step{s}))
 		}
 	}
 }

@@ -27,16 +27,18 @@ type servicePlan struct {
 	deletes  []model.Step
 	keeps    []model.Step
 	pending  []pending
-	notes    []string // warnings found while classifying (offline.go)
+	notes    []string        // warnings found while classifying (offline.go)
+	occupied map[string]bool // names held by instances the stack cannot read
 	portBuf  []int
 }
 
-// name is the instance name of a new slot: <service>-<slot>.
+// name is the instance name of a new slot: <service>-<slot>, unless an
+// instance the stack cannot read holds that name (occupied.go).
 func (p *servicePlan) name(slot int) string {
 	var buf [64]byte
 	b := append(buf[:0], p.svc.Name...)
 	b = append(b, '-')
-	return string(strconv.AppendInt(b, int64(slot), 10))
+	return freeName(string(strconv.AppendInt(b, int64(slot), 10)), p.occupied)
 }
 
 // ports returns the slot's host ports, carved from one shared buffer so a
@@ -64,6 +66,9 @@ func (p *servicePlan) rank(c current) int {
 	if changeReason(c.hash, p.svc, p.fp, false) != "" {
 		r++
 	}
+	if c.stopped() {
+		r++
+	}
 	return r
 }
 
@@ -72,6 +77,9 @@ func (p *servicePlan) rank(c current) int {
 func (p *servicePlan) stay(c current) {
 	p.sched.Add(c.member)
 	reason := changeReason(c.hash, p.svc, p.fp, p.force)
+	if reason == "" && c.stopped() && p.svc.Deploy.RestartPolicy.Condition != "none" {
+		reason = model.ReasonNotRunning
+	}
 	if reason == "" {
 		p.keeps = append(p.keeps, model.Step{
 			Op: model.OpKeep, Service: p.svc.Name, Slot: c.slot, Instance: c.name, Member: c.member,

@@ -62,7 +62,8 @@ func (p *servicePlan) overlapReplaces() []string {
 			s.Member, s.Order = member, model.OrderStartFirst
 			p.sched.Add(member)
 		}
-		s.Instance = alternateName(p.name(s.Slot), s.OldInstance)
+		// An unreadable instance (occupied.go) may hold the alternate too.
+		s.Instance = freeName(alternateName(p.name(s.Slot), s.OldInstance), p.occupied)
 	}
 	return warnings
 }

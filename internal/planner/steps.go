@@ -7,19 +7,29 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
-// appendSteps appends the service's steps to dst in execution order: replaces by slot,
-// creates by slot, deletes by slot descending, keeps by slot. Replacing
-// first rolls the update before scaling; deleting highest slots first
-// keeps the remaining slots contiguous if the run stops half-way.
+// appendSteps appends the service's steps to dst in execution order:
+// duplicate-slot deletes (they may hold the name a replace needs), replaces
+// by slot, creates by slot, other deletes by slot descending, keeps by slot.
+// Replacing first rolls the update before scaling; deleting highest slots
+// first keeps the remaining slots contiguous if the run stops half-way.
 func (p *servicePlan) appendSteps(dst []model.Step) []model.Step {
 	sortBySlot(p.replaces)
 	sortBySlot(p.creates)
 	sortDeletes(p.deletes)
 	sortBySlot(p.keeps)
 	p.batch()
+	for _, d := range p.deletes {
+		if d.Reason == model.ReasonDuplicateSlot {
+			dst = append(dst, d)
+		}
+	}
 	out := append(dst, p.replaces...)
 	out = append(out, p.creates...)
-	out = append(out, p.deletes...)
+	for _, d := range p.deletes {
+		if d.Reason != model.ReasonDuplicateSlot {
+			out = append(out, d)
+		}
+	}
 	return append(out, p.keeps...)
 }
 

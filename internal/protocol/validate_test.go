@@ -75,6 +75,7 @@ func TestDecodeAcceptsValidRequest(t *testing.T) {
 
 func TestEveryActionHasParamsAndResponseSchema(t *testing.T) {
 	want := []string{"cluster.snapshot", "cluster.status", "stack.absent", "stack.present", "stack.status"}
+	want = append(want, "cluster.member.present", "cluster.member.absent", "cluster.member.evacuate", "cluster.member.restore")
 	got := Actions()
 	for _, w := range want {
 		found := false

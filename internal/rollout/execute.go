@@ -57,9 +57,13 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 	if r.opts.Progress == nil {
 		r.opts.Progress = io.Discard
 	}
-	var creates, deletes []model.Step
+	var creates, deletes, duplicates []model.Step
 	replaces := map[string][]model.Step{}
 	for _, s := range plan.Steps {
+		if s.Op == model.OpDelete && s.Reason == model.ReasonDuplicateSlot {
+			duplicates = append(duplicates, s)
+			continue
+		}
 		switch s.Op {
 		case model.OpReplace:
 			replaces[s.Service] = append(replaces[s.Service], s)
@@ -68,6 +72,12 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 		case model.OpDelete:
 			deletes = append(deletes, s)
 		}
+	}
+	// Extra instances of a slot go first: one may hold the name a replace
+	// of that slot needs.
+	r.parallel(ctx, duplicates, r.delete)
+	if err := r.err(); err != nil {
+		return r.outcome(), err
 	}
 	for _, name := range sortedServices(replaces) {
 		svc := stack.Service(name)

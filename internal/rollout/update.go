@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -71,6 +72,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		crashpoint.Hit("between-batches")
 		if len(failed) == 0 || float64(len(failed))/float64(len(steps)) <= cfg.MaxFailureRatio {
 			continue
 		}
@@ -96,6 +98,7 @@ func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) 
 		if err := r.act.Delete(ctx, s.OldInstance); err != nil {
 			return err
 		}
+		crashpoint.Hit("stop-first-old-gone")
 		if err := r.act.Create(ctx, s); err != nil {
 			return err
 		}
@@ -117,6 +120,7 @@ func (r *runner) startFirst(ctx context.Context, s model.Step, svc *model.Servic
 		}
 		return err
 	}
+	crashpoint.Hit("start-first-both-running")
 	if err := r.act.Delete(ctx, s.OldInstance); err != nil {
 		if s.Reason == model.ReasonMemberLost {
 			// Its member is gone; the slot has its new instance, and the

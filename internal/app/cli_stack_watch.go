@@ -1,0 +1,67 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/incus-fleet/incus-fleet/internal/protocol"
+)
+
+// stackWatchCommand is `stack watch`: the deploy flags of `stack up`, plus
+// the timing of the reconcile loop.
+func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
+	flags := append([]cli.Flag{}, deployFlags...)
+	flags = append(flags,
+		&cli.DurationFlag{Name: "debounce", Value: time.Second, Usage: "wait this long after the last event before reconciling"},
+		&cli.DurationFlag{Name: "resync", Value: time.Minute, Usage: "also reconcile this often, whatever happens (0 = never)"},
+		&cli.DurationFlag{Name: "poll-members", Value: 5 * time.Second, Usage: "poll member status this often; a member going offline emits no event (0 = never)"},
+		&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, let a running reconcile finish for up to this long"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also print each reconcile's progress lines"},
+	)
+	return &cli.Command{
+		Name:  "watch",
+		Usage: "keep a stack placed: reconcile on cluster and instance events, and periodically",
+		Description: "Runs until SIGINT or SIGTERM. Reconciles like `stack up` when a member joins, leaves, changes,\n" +
+			"is evacuated or restored, goes offline, or when an instance of the stack is stopped or deleted,\n" +
+			"so global services follow joining members and lost replicas are re-created. Logs one line per\n" +
+			"reconcile to stderr.",
+		Flags:  flags,
+		Action: stackWatch,
+	}
+}
+
+func stackWatch(c *cli.Context) error {
+	if c.Bool("force-recreate") {
+		fmt.Fprintln(c.App.ErrWriter, "incus-fleet: --force-recreate would replace every instance on every reconcile; use it with `stack up`")
+		return exitError{2}
+	}
+	params := deployParams(c)
+	req := request("stack.present", false, params)
+	if s := c.String("socket"); s != "" {
+		req.Connection = &protocol.Connection{Socket: s}
+	}
+	progress := io.Discard
+	if c.Bool("verbose") {
+		progress = c.App.ErrWriter
+	}
+	debounce := max(c.Duration("debounce"), 0)
+	w := &watcher{
+		cfg: watchConfig{
+			Debounce: debounce,
+			MaxDelay: max(10*debounce, 5*time.Second),
+			Resync:   c.Duration("resync"),
+			Poll:     c.Duration("poll-members"),
+			Grace:    max(c.Duration("grace"), 0),
+		},
+		stack:    params["name"].(string),
+		req:      req,
+		log:      c.App.ErrWriter,
+		progress: progress,
+		kicks:    newKicker(),
+		warned:   map[string]bool{},
+	}
+	return w.run(c.Context)
+}

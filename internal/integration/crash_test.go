@@ -1,0 +1,168 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+
+	incusclient "github.com/lxc/incus/v6/client"
+	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
+)
+
+// crashCompose: web updates stop-first, api start-first, one slot at a time.
+func crashCompose(version, webReplicas int) string {
+	return fmt.Sprintf(`
+services:
+  web:
+    image: busybox
+    environment: {V: "%d"}
+    deploy:
+      replicas: %d
+      update_config: {parallelism: 1, monitor: 100ms}
+  api:
+    image: busybox
+    environment: {V: "%d"}
+    deploy:
+      replicas: 2
+      update_config: {parallelism: 1, order: start-first, monitor: 100ms}
+`, version, webReplicas, version)
+}
+
+// TestCrashConsistency kills the binary (SIGKILL, via crash points) at
+// distinct points of deploy, update and scale-down, then checks that the
+// next stack.present converges: no duplicate slot, no orphan, nothing
+// stopped, the lock free, the record written, and a further run a no-op.
+func TestCrashConsistency(t *testing.T) {
+	srv := testbed(t)
+	cases := []struct {
+		point      string
+		from, to   string // compose before the crashing run ("" = no stack) and of it
+		toReplicas int
+	}{
+		{"project-created", "", crashCompose(1, 3), 3},
+		{"locked", "", crashCompose(1, 3), 3},
+		{"created-not-started:1", "", crashCompose(1, 3), 3},
+		{"started:2", "", crashCompose(1, 3), 3},
+		{"before-record", "", crashCompose(1, 3), 3},
+		{"after-record", "", crashCompose(1, 3), 3},
+		{"stopped-not-deleted:1", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"stop-first-old-gone:2", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"between-batches:1", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"start-first-both-running:1", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"created-not-started:2", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"stopped-not-deleted:2", crashCompose(1, 3), crashCompose(1, 1), 1},
+	}
+	converged := 0
+	for i, c := range cases {
+		ok := t.Run(c.point, func(t *testing.T) {
+			stack := fmt.Sprintf("it-crash-%d", i)
+			cleanup(t, stack)
+			if c.from != "" {
+				call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.from}).mustSucceed(t)
+			}
+			if !crashRun(t, stack, c.to, c.point) {
+				t.Fatalf("the run was not killed at %s: the crash point is not on this path", c.point)
+			}
+			call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
+			checkConverged(t, srv, stack, map[string]int{"web": c.toReplicas, "api": 2})
+			again := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
+			if len(again.Changes) != 0 {
+				t.Errorf("after recovery a further run still changes %s", again.Raw)
+			}
+		})
+		if ok {
+			converged++
+		}
+	}
+	t.Logf("converged after %d of %d crash points", converged, len(cases))
+}
+
+// crashRun runs stack.present in a subprocess armed to SIGKILL itself at a
+// point; it reports whether the process died by SIGKILL.
+func crashRun(t *testing.T, stack, compose, point string) bool {
+	t.Helper()
+	req, _ := json.Marshal(map[string]any{"version": 1, "action": "stack.present",
+		"params": map[string]any{"name": stack, "compose_yaml": compose}})
+	cmd := exec.Command(binary(t), "call")
+	cmd.Stdin = bytes.NewReader(req)
+	cmd.Env = append(os.Environ(), crashpoint.EnvVar+"="+point)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return true
+		}
+	}
+	t.Logf("run armed at %s ended with %v:\n%s", point, err, out.String())
+	return false
+}
+
+// checkConverged checks a stack straight in Incus: exactly the wanted slots
+// per service, one instance each, all running, one hash per service, no
+// stranger in the project, the lock released and the record written.
+func checkConverged(t *testing.T, srv incusclient.InstanceServer, stack string, want map[string]int) {
+	t.Helper()
+	insts, err := srv.UseProject(stack).GetInstances(api.InstanceTypeAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := map[string]map[string]string{} // service → slot → instance
+	hashes := map[string]map[string]bool{}
+	for _, in := range insts {
+		svc, slot := in.Config["user.fleet.service"], in.Config["user.fleet.slot"]
+		if in.Config["user.fleet.stack"] != stack || svc == "" || slot == "" {
+			t.Errorf("orphan or stranger instance %s in the stack's project", in.Name)
+			continue
+		}
+		if in.Status != "Running" {
+			t.Errorf("%s is %s", in.Name, in.Status)
+		}
+		if slots[svc] == nil {
+			slots[svc], hashes[svc] = map[string]string{}, map[string]bool{}
+		}
+		if prev, dup := slots[svc][slot]; dup {
+			t.Errorf("duplicate slot %s/%s: %s and %s", svc, slot, prev, in.Name)
+		}
+		slots[svc][slot] = in.Name
+		hashes[svc][in.Config["user.fleet.hash"]] = true
+	}
+	for svc, n := range want {
+		if len(slots[svc]) != n {
+			t.Errorf("service %s has slots %v, want %d", svc, slots[svc], n)
+		}
+		for i := 1; i <= n; i++ {
+			if _, ok := slots[svc][fmt.Sprint(i)]; !ok {
+				t.Errorf("service %s lacks slot %d", svc, i)
+			}
+		}
+		if len(hashes[svc]) != 1 {
+			t.Errorf("service %s runs %d different specs", svc, len(hashes[svc]))
+		}
+	}
+	p, _, err := srv.GetProject(stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A killed holder's lock may remain, but it must not block: its process
+	// is gone. The further run in the test proves nothing waits on it.
+	if raw := p.Config["user.fleet.lock"]; raw != "" {
+		var l struct{ PID int }
+		if json.Unmarshal([]byte(raw), &l) == nil && l.PID > 0 {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", l.PID)); err == nil {
+				t.Errorf("the lock is held by a live process after the run: %s", raw)
+			}
+		}
+	}
+	if p.Config["user.fleet.spec"] == "" {
+		t.Error("no deployed spec recorded")
+	}
+}
