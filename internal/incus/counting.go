@@ -3,6 +3,7 @@ package incus
 import (
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
 )
@@ -39,6 +40,10 @@ func (t countingTransport) Transport() *http.Transport {
 	return nil
 }
 
+// httpTimeout bounds one HTTP exchange with Incus, so a hung daemon ends in
+// a timeout error naming the call instead of a stuck run.
+var httpTimeout = DefaultCallTimeout + 30*time.Second
+
 // countRequests wraps the connection's HTTP transport (the Incus client
 // offers a wrapper hook for HTTPS only, not for unix sockets).
 func countRequests(srv incusclient.InstanceServer, n *atomic.Int64) error {
@@ -47,6 +52,9 @@ func countRequests(srv incusclient.InstanceServer, n *atomic.Int64) error {
 		return err
 	}
 	hc.Transport = countingTransport{base: hc.Transport, count: n}
+	// Every plain API call gets a hard bound; operation waits are bounded
+	// by their own context in wait() and stay below this.
+	hc.Timeout = httpTimeout
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/lxc/incus/v6/shared/api"
 )
@@ -36,3 +37,9 @@ func classify(err error, format string, args ...any) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// alreadyExists recognises a create that lost to an existing object: Incus
+// answers 409 for some objects and a 500 "already exists" for others.
+func alreadyExists(err error) bool {
+	return api.StatusErrorCheck(err, http.StatusConflict) || strings.Contains(err.Error(), "already exists")
+}

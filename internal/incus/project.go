@@ -50,6 +50,11 @@ func (c *Client) EnsureProject(ctx context.Context, stack string) (created bool,
 	post := api.ProjectsPost{Name: stack, ProjectPut: api.ProjectPut{
 		Description: "incus-fleet stack " + stack, Config: cfg}}
 	if err := c.srv.CreateProject(post); err != nil {
+		if alreadyExists(err) {
+			// A concurrent run created it first; it must still be ours.
+			_, err := c.ProjectState(stack)
+			return false, err
+		}
 		return false, classify(err, "create project %s", stack)
 	}
 	return true, nil

@@ -154,11 +154,11 @@ func checkConverged(t *testing.T, srv incusclient.InstanceServer, stack string, 
 	}
 	// A killed holder's lock may remain, but it must not block: its process
 	// is gone. The further run in the test proves nothing waits on it.
-	if raw := p.Config["user.fleet.lock"]; raw != "" {
+	if lp, _, err := srv.GetProfile("fleet-lock-" + stack); err == nil {
 		var l struct{ PID int }
-		if json.Unmarshal([]byte(raw), &l) == nil && l.PID > 0 {
+		if json.Unmarshal([]byte(lp.Description), &l) == nil && l.PID > 0 {
 			if _, err := os.Stat(fmt.Sprintf("/proc/%d", l.PID)); err == nil {
-				t.Errorf("the lock is held by a live process after the run: %s", raw)
+				t.Errorf("the lock is held by a live process after the run: %s", lp.Description)
 			}
 		}
 	}
