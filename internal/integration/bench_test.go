@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,45 +83,120 @@ func BenchmarkDeploy10x3(b *testing.B) {
 	call(b, "stack.absent", false, map[string]any{"name": stack})
 }
 
-// BenchmarkNoopReapply times re-applying an unchanged 30-instance stack.
+// BenchmarkNoopReapply times re-applying an unchanged 30-instance stack and
+// reports the Incus API requests it makes.
 func BenchmarkNoopReapply(b *testing.B) {
 	testbed(b)
 	const stack = "bench-noop"
 	runBinary(b, present(stack))
 	b.ResetTimer()
+	requests := 0
 	for i := 0; i < b.N; i++ {
-		runBinary(b, present(stack))
+		requests = runBinaryStats(b, present(stack))
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(requests), "requests/op")
 	call(b, "stack.absent", false, map[string]any{"name": stack})
 }
 
-// BenchmarkBaselineClient10x3 is the baseline: the same 30 instances created
-// and started with the Incus Go client directly, 4 at a time (the executor's
-// concurrency), targeted round-robin. No compose, no planning, no checks.
+var statsLine = regexp.MustCompile(`made (\d+) Incus API requests`)
+
+// runBinaryStats runs a request and returns the Incus API requests it made.
+func runBinaryStats(b testing.TB, req map[string]any) int {
+	data, _ := json.Marshal(req)
+	cmd := exec.Command(binary(b), "call")
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(os.Environ(), "INCUS_FLEET_STATS=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("incus-fleet call: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	m := statsLine.FindStringSubmatch(errOut.String())
+	if m == nil {
+		b.Fatalf("no request count on stderr: %s", errOut.String())
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// BenchmarkBaselineClient10x3 is baseline (a): the same 30 instances created
+// and started with the Incus Go client directly, round-robin over members,
+// at several parallelisms; the report takes the best. No compose, no plan.
 func BenchmarkBaselineClient10x3(b *testing.B) {
 	srv := testbed(b)
-	const project = "bench-baseline"
+	for _, par := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("p%d", par), func(b *testing.B) {
+			const project = "bench-baseline"
+			members := []string{"node1", "node2", "node3"}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				createBenchProject(b, srv, project)
+				b.StartTimer()
+				sem := make(chan struct{}, par)
+				var wg sync.WaitGroup
+				for n := 0; n < 30; n++ {
+					wg.Add(1)
+					sem <- struct{}{}
+					go func(n int) {
+						defer func() { <-sem; wg.Done() }()
+						baselineLaunch(b, srv.UseProject(project).UseTarget(members[n%3]), fmt.Sprintf("b-%d", n))
+					}(n)
+				}
+				wg.Wait()
+				b.StopTimer()
+				cleanupProject(b, srv, project)
+			}
+		})
+	}
+}
+
+// BenchmarkBaselineCLI10x3 is baseline (b): a sequential loop of
+// `incus launch --target`, as a shell script would deploy.
+func BenchmarkBaselineCLI10x3(b *testing.B) {
+	srv := testbed(b)
+	const project = "bench-cli"
 	members := []string{"node1", "node2", "node3"}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		_ = srv.CreateProject(api.ProjectsPost{Name: project, ProjectPut: api.ProjectPut{Config: map[string]string{
-			"features.images": "false", "features.profiles": "false", "features.storage.volumes": "false"}}})
+		createBenchProject(b, srv, project)
 		b.StartTimer()
-		sem := make(chan struct{}, 4)
-		var wg sync.WaitGroup
 		for n := 0; n < 30; n++ {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(n int) {
-				defer func() { <-sem; wg.Done() }()
-				baselineLaunch(b, srv.UseProject(project).UseTarget(members[n%3]), fmt.Sprintf("b-%d", n))
-			}(n)
+			out, err := exec.Command("incus", "launch", "busybox", fmt.Sprintf("c-%d", n), "--target", members[n%3], "--project", project).CombinedOutput()
+			if err != nil {
+				b.Fatalf("incus launch: %v\n%s", err, out)
+			}
 		}
-		wg.Wait()
 		b.StopTimer()
 		cleanupProject(b, srv, project)
 	}
+}
+
+// BenchmarkVersion times starting the binary.
+func BenchmarkVersion(b *testing.B) {
+	bin := binary(b)
+	for i := 0; i < b.N; i++ {
+		if out, err := exec.Command(bin, "version").CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+}
+
+// BenchmarkInvalidCall times the rejection of an invalid request.
+func BenchmarkInvalidCall(b *testing.B) {
+	bin := binary(b)
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(bin, "call")
+		cmd.Stdin = strings.NewReader(`{"version":1,"action":"stack.plan"}`)
+		if err := cmd.Run(); err == nil {
+			b.Fatal("an invalid request succeeded")
+		}
+	}
+}
+
+func createBenchProject(b *testing.B, srv incusclient.InstanceServer, project string) {
+	_ = srv.CreateProject(api.ProjectsPost{Name: project, ProjectPut: api.ProjectPut{Config: map[string]string{
+		"features.images": "false", "features.profiles": "false", "features.storage.volumes": "false"}}})
 }
 
 func baselineLaunch(b *testing.B, srv incusclient.InstanceServer, name string) {

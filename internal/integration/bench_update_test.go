@@ -42,8 +42,7 @@ func BenchmarkBaselineRollingWork3(b *testing.B) {
 	srv := testbed(b)
 	const project = "bench-rolling-base"
 	members := []string{"node1", "node2", "node3"}
-	_ = srv.CreateProject(api.ProjectsPost{Name: project, ProjectPut: api.ProjectPut{Config: map[string]string{
-		"features.images": "false", "features.profiles": "false", "features.storage.volumes": "false"}}})
+	createBenchProject(b, srv, project)
 	p := srv.UseProject(project)
 	for n := 0; n < 3; n++ {
 		baselineLaunch(b, p.UseTarget(members[n]), fmt.Sprintf("r-%d", n))

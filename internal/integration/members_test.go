@@ -126,7 +126,15 @@ func joinSpare(t *testing.T) {
 	if err := testbedScript(t, "spare.sh", "start", spareName, fmt.Sprint(port)); err != nil {
 		t.Fatal(err)
 	}
-	if err := testbedScript(t, "spare.sh", "join", spareName, fmt.Sprint(port)); err != nil {
+	// Right after another member left, Incus may briefly report "no online
+	// cluster members" to a joiner until heartbeats settle: retry a little.
+	err := testbedScript(t, "spare.sh", "join", spareName, fmt.Sprint(port))
+	for attempt := 1; err != nil && attempt < 4; attempt++ {
+		t.Logf("join attempt %d failed (%v); retrying", attempt, err)
+		time.Sleep(3 * time.Second)
+		err = testbedScript(t, "spare.sh", "join", spareName, fmt.Sprint(port))
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -69,6 +69,8 @@ func benchPlan(b *testing.B, members, replicas int) {
 }
 
 func BenchmarkPlan100x1000(b *testing.B)   { benchPlan(b, 100, 1000) }
+func BenchmarkPlan100x10000(b *testing.B)  { benchPlan(b, 100, 10000) }
+func BenchmarkPlan1000x1000(b *testing.B)  { benchPlan(b, 1000, 1000) }
 func BenchmarkPlan1000x10000(b *testing.B) { benchPlan(b, 1000, 10000) }
 func BenchmarkPlan1000x20000(b *testing.B) { benchPlan(b, 1000, 20000) }
 
