@@ -90,7 +90,9 @@ services:
 		var resp struct {
 			Error *struct{ Code, Message string } `json:"error"`
 		}
-		_ = json.Unmarshal(bytes.TrimLeft(out.Bytes()[bytes.IndexByte(out.Bytes(), '{'):], " "), &resp)
+		if i := bytes.IndexByte(out.Bytes(), '{'); i >= 0 {
+			_ = json.Unmarshal(out.Bytes()[i:], &resp)
+		}
 		if resp.Error != nil {
 			t.Logf("the update ended (%v) after the member loss: %s: %s", err, resp.Error.Code, resp.Error.Message)
 		} else {
