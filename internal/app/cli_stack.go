@@ -24,6 +24,7 @@ func stackCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable)"},
 		&cli.StringSliceFlag{Name: "service", Usage: "limit the run to this service (repeatable)"},
 		&cli.BoolFlag{Name: "force-recreate", Usage: "replace instances even when their config is unchanged"},
+		&cli.StringFlag{Name: "bundle", Usage: "deploy a bundle `FILE` (from `bundle create`) instead of compose files"},
 		jsonFlag,
 	}
 	nameFlags := []cli.Flag{&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "stack name"}, jsonFlag}
@@ -63,6 +64,9 @@ func stackUp(c *cli.Context, test bool) error {
 // deployParams turns the deploy flags into stack.present params; `stack
 // up`, `stack plan` and `stack watch` share it so they deploy alike.
 func deployParams(c *cli.Context) map[string]any {
+	if b := c.String("bundle"); b != "" {
+		return bundleDeployParams(c, b) // cli_bundle.go
+	}
 	files := c.StringSlice("file")
 	if len(files) == 0 {
 		for _, candidate := range []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"} {

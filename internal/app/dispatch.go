@@ -30,6 +30,10 @@ var handlers = map[string]handler{
 	"cluster.member.absent":   clusterMemberAbsent,
 	"cluster.member.evacuate": clusterMemberEvacuate,
 	"cluster.member.restore":  clusterMemberRestore,
+
+	// Compose bundles (bundle_*.go).
+	"bundle.create": bundleCreate,
+	"bundle.verify": bundleVerify,
 }
 
 // serve runs one decoded request and always returns a complete response.

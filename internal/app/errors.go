@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/incus-fleet/incus-fleet/internal/bundle"
 	"github.com/incus-fleet/incus-fleet/internal/composeload"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
@@ -32,6 +33,8 @@ func toProtocolError(err error) *protocol.Error {
 			e.Details = []protocol.Detail{{Field: cerr.Field, Message: cerr.Message}}
 		}
 		return e
+	case errors.As(err, new(*bundle.Error)), errors.Is(err, bundle.ErrNotFound):
+		return bundleError(err) // bundle_errors.go
 	case errors.As(err, &nerr):
 		return protocol.Errorf(protocol.CodeNoSuitableNode, "%s", nerr.Error())
 	case errors.As(err, &serr):

@@ -10,15 +10,7 @@ import (
 )
 
 func stackAbsent(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
-	var p stackNameParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return protocol.Response{}, err
-	}
-	c, err := connect(ctx, req)
-	if err != nil {
-		return protocol.Response{}, err
-	}
-	exists, err := c.ProjectState(p.Name)
+	p, c, exists, err := openStack(ctx, req)
 	if err != nil {
 		return protocol.Response{}, err
 	}

@@ -98,7 +98,7 @@ func (d *deployment) mergedWithRecord(current string) *model.Stack {
 	if err != nil {
 		return d.stack
 	}
-	merged := &model.Stack{Name: d.stack.Name}
+	merged := &model.Stack{Name: d.stack.Name, Bundle: d.stack.Bundle}
 	for _, svc := range recorded.Services {
 		if d.stack.Service(svc.Name) == nil {
 			merged.Services = append(merged.Services, svc)

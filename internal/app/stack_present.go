@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/incus-fleet/incus-fleet/internal/composeload"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
@@ -37,8 +36,8 @@ func (p stackPresentParams) check(test bool) error {
 	switch {
 	case sources != 1:
 		return protocol.Invalid("params", "give exactly one of compose_files, compose_yaml or bundle (got %d)", sources)
-	case p.Bundle != "":
-		return protocol.Invalid("params.bundle", "bundle deploys are not implemented in this version; deploy with compose_files")
+	case p.checkBundle() != nil: // stack_bundle.go
+		return p.checkBundle()
 	case p.Cluster != nil && !test:
 		return protocol.Invalid("params.cluster", "a cluster snapshot only plans offline: set \"test\": true, or drop params.cluster to deploy for real")
 	}
@@ -53,10 +52,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	if err := p.check(req.Test); err != nil {
 		return protocol.Response{}, err
 	}
-	stack, err := composeload.Load(ctx, composeload.Options{
-		Name: p.Name, Files: p.ComposeFiles, Inline: p.ComposeYAML, ProjectDir: p.ProjectDir,
-		Env: p.Env, Profiles: p.Profiles, Services: p.Services,
-	})
+	stack, err := p.loadStack(ctx, req.Test) // compose input or bundle: stack_bundle.go
 	if err != nil {
 		return protocol.Response{}, err
 	}
@@ -75,6 +71,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	warnings := append(append([]string{}, stack.Warnings...), res.Warnings...)
 	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
 	resp.Set("plan", plan)
+	setBundle(&resp, stack)
 	if req.Test || (!plan.Changes() && !d.recordStale()) {
 		resp.Result = protocol.True()
 		if plan.Changes() {
@@ -100,6 +97,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	resp = protocol.Response{Warnings: append(append([]string{}, stack.Warnings...), res.Warnings...)}
 	resp.Set("plan", plan)
+	setBundle(&resp, stack)
 	outcome, err := d.apply(ctx, plan)
 	resp.Changes = planChanges(model.Plan{Stack: plan.Stack, Steps: outcome.Done})
 	resp.Warnings = append(resp.Warnings, outcome.Warnings...)
@@ -177,7 +175,7 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	}
 	img := a.images[s.Service]
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
-	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post)
+	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, svc.Files...)
 }
 
 func (a *stackActuator) Delete(ctx context.Context, instance string) error {

@@ -15,12 +15,15 @@ type deployedSpec struct {
 	Version  int               `json:"version"`
 	Services []model.Service   `json:"services"`
 	Images   map[string]string `json:"images"` // service → fingerprint
+	// Bundle is the sha256 of the bundle deployed ("" for compose input),
+	// so status shows it and a rollback returns to the previous one.
+	Bundle string `json:"bundle,omitempty"`
 }
 
 const specVersion = 1
 
 func encodeSpec(stack *model.Stack, images map[string]incus.Image) (string, error) {
-	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}}
+	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle}
 	for name, img := range images {
 		spec.Images[name] = img.Fingerprint
 	}
@@ -38,13 +41,13 @@ func decodeSpec(name, raw string) (*model.Stack, map[string]incus.Image, error) 
 	for svc, fp := range spec.Images {
 		images[svc] = incus.PinnedImage(fp)
 	}
-	return &model.Stack{Name: name, Services: spec.Services}, images, nil
+	return &model.Stack{Name: name, Services: spec.Services, Bundle: spec.Bundle}, images, nil
 }
 
 // withRollbackConfig returns a copy of the stack that rolls with each
 // service's rollback_config instead of its update_config.
 func withRollbackConfig(stack *model.Stack) *model.Stack {
-	out := &model.Stack{Name: stack.Name, Services: append([]model.Service{}, stack.Services...)}
+	out := &model.Stack{Name: stack.Name, Bundle: stack.Bundle, Services: append([]model.Service{}, stack.Services...)}
 	for i := range out.Services {
 		out.Services[i].Deploy.UpdateConfig = out.Services[i].Deploy.RollbackConfig
 	}

@@ -14,15 +14,7 @@ import (
 // rollback_config; afterwards the two recorded specs have swapped places, so
 // a second rollback returns to where the first started.
 func stackRollback(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
-	var p stackNameParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return protocol.Response{}, err
-	}
-	c, err := connect(ctx, req)
-	if err != nil {
-		return protocol.Response{}, err
-	}
-	exists, err := c.ProjectState(p.Name)
+	p, c, exists, err := openStack(ctx, req)
 	if err != nil {
 		return protocol.Response{}, err
 	}

@@ -8,20 +8,8 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
 
-type stackNameParams struct {
-	Name string `json:"name"`
-}
-
 func stackStatus(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
-	var p stackNameParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return protocol.Response{}, err
-	}
-	c, err := connect(ctx, req)
-	if err != nil {
-		return protocol.Response{}, err
-	}
-	exists, err := c.ProjectState(p.Name)
+	p, c, exists, err := openStack(ctx, req)
 	if err != nil {
 		return protocol.Response{}, err
 	}
@@ -43,5 +31,11 @@ func stackStatus(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 		Comment: fmt.Sprintf("stack %s: %d of %d instances running", p.Name, running, len(insts))}
 	resp.Set("stack", p.Name)
 	resp.Set("instances", insts)
+	// Which bundle runs (stack_bundle.go); absent for compose input.
+	if b, err := recordedBundle(c, p.Name); err != nil {
+		return protocol.Response{}, err
+	} else if b != "" {
+		resp.Set("bundle", b)
+	}
 	return resp, nil
 }

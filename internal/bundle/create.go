@@ -147,7 +147,7 @@ func hashFile(e entry, maxEntry int64) (int64, string, error) {
 // as it is copied, so a file changed between the passes fails the bundle
 // instead of contradicting its manifest.
 func write(w io.Writer, manifest, compose []byte, entries []entry, m *Manifest) error {
-	gz, err := gzip.NewWriterLevel(w, gzip.BestCompression) // Header zero: no name, mtime 0
+	gz, err := gzip.NewWriterLevel(w, gzip.DefaultCompression) // Header zero: no name, mtime 0
 	if err != nil {
 		return err
 	}

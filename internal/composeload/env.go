@@ -69,6 +69,12 @@ func newEnvironment(o Options, dir string) (*environment, error) {
 	if env.process == nil {
 		env.process = os.LookupEnv
 	}
+	if o.Pinned {
+		// A bundle deploys exactly as created: nothing from the deploying
+		// machine's environment or a stray .env may flow into it.
+		env.process = func(string) (string, bool) { return "", false }
+		return env, nil
+	}
 	dotEnv, err := readDotEnv(filepath.Join(dir, ".env"), func(k string) (string, bool) {
 		// Variables inside .env expand from Env first, then the process,
 		// like `docker compose` does (which consults its shell first).

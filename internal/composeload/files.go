@@ -62,10 +62,6 @@ func serviceFiles(p *types.Project, s types.ServiceConfig, w *warnings) ([]model
 // volumeFile turns a bind mount of a regular file into a support file.
 // ok is false for mounts that are not supported (reported as warnings).
 func volumeFile(dir, service string, v types.ServiceVolumeConfig, w *warnings) (model.File, bool, error) {
-	target, err := cleanTarget(service, "volumes", v.Target)
-	if err != nil {
-		return model.File{}, false, err
-	}
 	switch v.Type {
 	case types.VolumeTypeBind:
 	case types.VolumeTypeVolume:
@@ -73,11 +69,15 @@ func volumeFile(dir, service string, v types.ServiceVolumeConfig, w *warnings) (
 		if v.Source != "" {
 			what = fmt.Sprintf("named volume %q", v.Source)
 		}
-		w.add(fmt.Sprintf("service %q: %s at %s is not supported yet and is ignored: data written there stays in each instance", service, what, target))
+		w.add(fmt.Sprintf("service %q: %s at %s is not supported yet and is ignored: data written there stays in each instance", service, what, v.Target))
 		return model.File{}, false, nil
 	default:
-		w.add(fmt.Sprintf("service %q: %s mount at %s is not supported and is ignored", service, v.Type, target))
+		w.add(fmt.Sprintf("service %q: %s mount at %s is not supported and is ignored", service, v.Type, v.Target))
 		return model.File{}, false, nil
+	}
+	target, err := cleanTarget(service, "volumes", v.Target)
+	if err != nil {
+		return model.File{}, false, err
 	}
 	st, err := os.Stat(v.Source)
 	switch {

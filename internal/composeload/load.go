@@ -53,6 +53,11 @@ func Load(ctx context.Context, o Options) (stack *model.Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Pinned {
+		if err := pinnedPathsInside(project); err != nil { // pinned.go
+			return nil, err
+		}
+	}
 	return toStack(o.Name, onlyServices(project, o.Services), w)
 }
 

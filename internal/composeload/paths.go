@@ -1,6 +1,7 @@
 package composeload
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,4 +89,9 @@ func portablePaths(s types.ServiceConfig, dir string) types.ServiceConfig {
 		}
 	}
 	return s
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

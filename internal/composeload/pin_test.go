@@ -132,3 +132,27 @@ func TestPinnedRefusesEnvAndProfiles(t *testing.T) {
 	_, err := loadInline(t, "services:\n  web:\n    image: busybox\n", func(o *Options) { o.Pinned, o.Env = true, map[string]string{"A": "1"} })
 	wantError(t, err, "env", "already interpolated")
 }
+
+// TestPinnedReadsNothingFromTheHost: a bundle's compose file comes from
+// elsewhere, so it cannot pull the deployer's environment, a stray .env or
+// host files into instances.
+func TestPinnedReadsNothingFromTheHost(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "host.env"), []byte("LEAK=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := project(t, map[string]string{".env": "DOTENV=1\n"})
+	yaml := "services:\n  web:\n    image: busybox\n    environment: [SECRET, DOTENV]\n    labels: {v: \"${SECRET}\"}\n"
+	st, err := loadInline(t, yaml, inDir(dir), func(o *Options) {
+		o.Pinned, o.LookupEnv = true, mapEnv(map[string]string{"SECRET": "s3cr3t"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Service("web"); len(s.Environment) != 0 || s.Labels["v"] != "${SECRET}" {
+		t.Errorf("pinned load took host values: env %v labels %v", s.Environment, s.Labels)
+	}
+	_, err = loadInline(t, "services:\n  web:\n    image: busybox\n    env_file: "+filepath.Join(outside, "host.env")+"\n", inDir(dir),
+		func(o *Options) { o.Pinned = true })
+	wantError(t, err, "services.web.env_file", "outside the bundle")
+}

@@ -36,6 +36,11 @@ func (c *Client) ResolveImage(ref string) (Image, error) {
 			return localImage(ref, img.Fingerprint), nil
 		}
 	}
+	if len(ref) == 64 && looksLikeFingerprint(ref) {
+		// A full fingerprint is a pin (a bundle's): only that exact image will do.
+		return Image{}, fmt.Errorf("image with fingerprint %s is not in the cluster; the service is pinned to exactly that image (e.g. by a bundle): "+
+			"import it, or copy it from where the bundle was made (incus image copy SOURCE:%s local:): %w", ref, ref[:12], ErrNotFound)
+	}
 	return Image{}, fmt.Errorf("image %q not found: no image alias or fingerprint %q in the cluster and no Incus remote named %q; "+
 		"import it (incus image import … --alias %s) or set x-incus: {image: <alias>} on the service: %w",
 		ref, ref, strings.SplitN(ref, ":", 2)[0], strings.TrimSuffix(ref, ":latest"), ErrNotFound)

@@ -7,6 +7,7 @@ import (
 	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
+	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
 // project returns a client scoped to a stack's project, targeted at a member
@@ -19,14 +20,21 @@ func (c *Client) project(stack, member string) incusclient.InstanceServer {
 	return srv
 }
 
-// CreateAndStart creates an instance on a member and starts it.
-func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post api.InstancesPost) error {
+// CreateAndStart creates an instance on a member, copies the service's
+// support files into it (files.go) and starts it.
+func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post api.InstancesPost, files ...model.File) error {
 	srv := c.project(stack, member)
 	op, err := srv.CreateInstance(post)
 	if err != nil {
 		return classify(err, "create %s on %s", post.Name, member)
 	}
 	if err := c.wait(ctx, op, "create "+post.Name+" on "+member); err != nil {
+		return err
+	}
+	if err := c.pushFiles(stack, post.Name, files); err != nil {
+		// Its hash claims the files: an instance without them must not
+		// stay behind looking current.
+		_ = c.StopAndDelete(ctx, stack, post.Name)
 		return err
 	}
 	crashpoint.Hit("created-not-started")

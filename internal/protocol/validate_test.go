@@ -76,6 +76,7 @@ func TestDecodeAcceptsValidRequest(t *testing.T) {
 func TestEveryActionHasParamsAndResponseSchema(t *testing.T) {
 	want := []string{"cluster.snapshot", "cluster.status", "stack.absent", "stack.present", "stack.status"}
 	want = append(want, "cluster.member.present", "cluster.member.absent", "cluster.member.evacuate", "cluster.member.restore")
+	want = append(want, "bundle.create", "bundle.verify")
 	got := Actions()
 	for _, w := range want {
 		found := false
