@@ -46,21 +46,10 @@ func bundleCreateCLI(c *cli.Context) error {
 	if len(files) == 0 {
 		files = defaultComposeFiles()
 	}
-	params := map[string]any{"output": absAll([]string{c.String("output")})[0]}
-	if len(files) > 0 {
-		params["compose_files"] = absAll(files)
-	}
-	if d := c.String("project-dir"); d != "" {
-		params["project_dir"] = absAll([]string{d})[0]
-	}
+	params := composeParams(c, files)
+	params["output"] = absAll([]string{c.String("output")})[0]
 	if n := c.String("name"); n != "" {
 		params["name"] = n
-	}
-	if env := c.StringSlice("env"); len(env) > 0 {
-		params["env"] = keyValues(env)
-	}
-	if p := c.StringSlice("profile"); len(p) > 0 {
-		params["profiles"] = p
 	}
 	return render(c, runRequest(c, request("bundle.create", c.Bool("dry-run"), params)), printBundle)
 }

@@ -61,6 +61,26 @@ func stackUp(c *cli.Context, test bool) error {
 	return render(c, resp, printPlan)
 }
 
+// composeParams turns the flags that describe a Compose project (files,
+// project dir, interpolation variables, profiles) into protocol params;
+// deploying and bundling read a project alike.
+func composeParams(c *cli.Context, files []string) map[string]any {
+	params := map[string]any{}
+	if len(files) > 0 {
+		params["compose_files"] = absAll(files)
+	}
+	if d := c.String("project-dir"); d != "" {
+		params["project_dir"] = absAll([]string{d})[0]
+	}
+	if env := c.StringSlice("env"); len(env) > 0 {
+		params["env"] = keyValues(env)
+	}
+	if p := c.StringSlice("profile"); len(p) > 0 {
+		params["profiles"] = p
+	}
+	return params
+}
+
 // deployParams turns the deploy flags into stack.present params; `stack
 // up`, `stack plan` and `stack watch` share it so they deploy alike.
 func deployParams(c *cli.Context) map[string]any {
@@ -69,31 +89,10 @@ func deployParams(c *cli.Context) map[string]any {
 	}
 	files := c.StringSlice("file")
 	if len(files) == 0 {
-		for _, candidate := range []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"} {
-			if _, err := os.Stat(candidate); err == nil {
-				files = []string{candidate}
-				break
-			}
-		}
+		files = defaultComposeFiles()
 	}
-	params := map[string]any{"name": stackName(c, files)}
-	if len(files) > 0 {
-		params["compose_files"] = absAll(files)
-	}
-	if d := c.String("project-dir"); d != "" {
-		params["project_dir"] = d
-	}
-	if env := c.StringSlice("env"); len(env) > 0 {
-		m := map[string]string{}
-		for _, kv := range env {
-			k, v, _ := strings.Cut(kv, "=")
-			m[k] = v
-		}
-		params["env"] = m
-	}
-	if p := c.StringSlice("profile"); len(p) > 0 {
-		params["profiles"] = p
-	}
+	params := composeParams(c, files)
+	params["name"] = stackName(c, files)
 	if s := c.StringSlice("service"); len(s) > 0 {
 		params["services"] = s
 	}
