@@ -9,8 +9,9 @@ TESTBED_DIR ?= /tmp/incus-fleet-testbed
 TESTBED     := testdata/testbed
 # Sourcing the test bed's env file gives tests INCUS_SOCKET and friends.
 WITH_TESTBED = set -a; source $(TESTBED_DIR)/env; set +a;
+SALT_VENV   ?= /opt/incus-fleet/salt-venv
 
-.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean
+.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean salt-test
 
 all: build
 
@@ -35,8 +36,17 @@ unit:
 	$(GO) test -count=1 ./...
 
 # The whole suite against the real loopback cluster; skipping is an error.
-test: lint testbed-up build
-	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -timeout 15m ./...
+test: lint testbed-up build salt-test
+	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+# Salt modules (salt/): unit tests, the formula rendered by real Salt, and
+# salt-call state.apply against the test bed. install.sh puts the pinned Salt
+# (salt/requirements.txt) into $(SALT_VENV) once.
+salt-test: testbed-up build
+	SALT_VENV=$(SALT_VENV) bash testdata/salt/install.sh
+	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 INCUS_FLEET_BIN=$(CURDIR)/$(BIN) PYTHONDONTWRITEBYTECODE=1 \
+		$(SALT_VENV)/bin/pytest -q -rs -p no:cacheprovider salt/tests
 
 demo: testbed-up build
 	$(WITH_TESTBED) BIN=$(BIN) bash testdata/demo/demo.sh
@@ -44,13 +54,21 @@ demo: testbed-up build
 demo-down:
 	$(WITH_TESTBED) ./$(BIN) stack rm --name demo || true
 
+# Benchmarks with their baselines in the same run; the table (ratios) goes
+# to testdata/bench/results.md and the terminal.
 bench: testbed-up build
-	$(WITH_TESTBED) $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 10m ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench 'Plan' -benchmem ./internal/planner/ | tee bench.txt
+	$(WITH_TESTBED) $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 10m ./internal/integration/ | tee -a bench.txt
+	python3 testdata/bench/report.py bench.txt | tee testdata/bench/results.md
 
+# Each fuzz target for a bounded time (make test runs them for 5 s each);
+# a crasher lands in the package's testdata/fuzz and stays as a regression.
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./internal/constraint/
-	$(GO) test -run '^$$' -fuzz FuzzLoadInline -fuzztime 20s ./internal/composeload/
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/protocol/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/constraint/
+	$(GO) test -run '^$$' -fuzz FuzzLoadInline -fuzztime $(FUZZTIME) ./internal/composeload/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/protocol/
+	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/bundle/
 
 clean:
 	rm -rf bin bench.txt

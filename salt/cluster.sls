@@ -1,0 +1,65 @@
+{#- Cluster membership of THIS minion (cluster.member.present runs on the member
+    it ensures), maintenance, and removal of retired members (by the manager).
+    Pillar: incus:cluster, incus:cluster_members, incus:absent_members
+    (see pillars.example/cluster.sls). State IDs other SLS can require/watch:
+      incus-member              this minion's membership
+      incus-member-maintenance  its evacuation / restore, when asked for -#}
+{%- from tpldir ~ "/map.jinja" import incus with context %}
+{%- set cl = incus.cluster %}
+{%- set name = incus.local_member %}
+
+{%- if name %}
+{%-   set m = incus.cluster_members[name] %}
+{%-   set token_pillar = m.cluster_token_pillar | default(cl.cluster_token_pillar) %}
+incus-member:
+  incus.cluster_member_present:
+    - name: {{ name | json }}
+    - address: {{ m.address | json }}
+{%-   if name != incus.bootstrap %}
+    - cluster: {{ (m.cluster | default(incus.join_url)) | json }}
+{%-   endif %}
+{%-   if token_pillar %}
+    - cluster_token_pillar: {{ token_pillar | json }}
+{%-   elif cl.trust_pillar and salt['pillar.get'](cl.trust_pillar) %}
+    - trust_pillar: {{ cl.trust_pillar | json }}
+{%-   endif %}
+{%-   for key in ['labels', 'groups', 'failure_domain', 'description', 'member_config', 'cluster_password'] %}
+{%-     if m[key] is defined %}
+    - {{ key }}: {{ m[key] | json }}
+{%-     endif %}
+{%-   endfor %}
+{%-   if name == incus.bootstrap and cl.config %}
+    - config: {{ cl.config | json }}
+{%-   endif %}
+
+{%-   if m.evacuated is defined %}
+
+incus-member-maintenance:
+  incus.{{ 'cluster_member_evacuated' if m.evacuated else 'cluster_member_restored' }}:
+    - name: {{ name | json }}
+{%-     if m.evacuated and m.evacuate_mode is defined %}
+    - mode: {{ m.evacuate_mode | json }}
+{%-     endif %}
+    - require:
+      - incus: incus-member
+{%-   endif %}
+{%- endif %}
+
+{%- if grains.id == incus.manager %}
+{%-   for gone, opts in (incus.absent_members or {}) | dictsort %}
+
+incus-member-absent-{{ gone }}:
+  incus.cluster_member_absent:
+    - name: {{ gone | json }}
+    - force: {{ (opts or {}).get('force', False) | json }}
+    - evacuate: {{ (opts or {}).get('evacuate', True) | json }}
+{%-   endfor %}
+{%- endif %}
+
+{#- An SLS without states makes salt-call fail; say why nothing is here. #}
+{%- if not name and not (grains.id == incus.manager and incus.absent_members) %}
+
+incus-cluster-nothing-to-do:
+  test.nop:
+    - name: {{ ("minion " ~ grains.id ~ " is not in incus:cluster_members") | json }}
+{%- endif %}

@@ -1,0 +1,146 @@
+"""Shared fixtures for the Salt module tests.
+
+The unit tests load salt/_modules/incus.py and salt/_states/incus.py as plain
+Python modules and inject the dunders Salt's loader would (__salt__,
+__opts__, __pillar__, __env__), so they run without Salt installed.
+"""
+
+import collections.abc
+import importlib.util
+import json
+import os
+import stat
+import sys
+import textwrap
+import types
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SALT_DIR = os.path.dirname(HERE)
+REPO = os.path.dirname(SALT_DIR)
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def mod(monkeypatch):
+    """The execution module with empty dunders (no Salt: subprocess path)."""
+    m = load(os.path.join(SALT_DIR, "_modules", "incus.py"), "incus_exec_module")
+    m.__opts__ = {}
+    m.__pillar__ = {}
+    m.__salt__ = {}
+    return m
+
+
+class LoaderContext(collections.abc.MutableMapping):
+    """Like Salt's NamedLoaderContext: __pillar__ is a mapping, not a dict."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __setitem__(self, key, value):
+        self._data[key] = value
+
+    def __delitem__(self, key):
+        del self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+@pytest.fixture
+def state(mod):
+    """The state module wired to the execution module like Salt's loader does."""
+    s = load(os.path.join(SALT_DIR, "_states", "incus.py"), "incus_state_module")
+    pillar = LoaderContext({})
+    salt_funcs = {
+        "incus.call": mod.call,
+        "incus.member_present": mod.member_present,
+        "incus.member_absent": mod.member_absent,
+        "incus.member_evacuate": mod.member_evacuate,
+        "incus.member_restore": mod.member_restore,
+        "incus.deploy": mod.deploy,
+        "incus.remove": mod.remove,
+        "incus.status": mod.status,
+        # Salt 3008 masks what pillar.get returns to modules: the modules
+        # must read __pillar__ instead, so this stub only ever masks.
+        "pillar.get": lambda key, default=None: "**********",
+        "sdb.get": lambda uri: {"sdb://vault/token": "sdb-resolved-token-0123456789"}.get(uri, uri),
+    }
+    mod.__pillar__ = pillar
+    mod.__salt__ = dict(salt_funcs)  # no cmd.run_all: the subprocess path
+    s.__salt__ = salt_funcs
+    s.__pillar__ = pillar
+    s.__opts__ = mod.__opts__
+    s.__env__ = "base"
+    s.pillar = pillar  # tests fill it
+    return s
+
+
+FAKE_BINARY = textwrap.dedent(
+    """\
+    #!{python}
+    # A stand-in for incus-fleet: records argv and the request, then answers
+    # according to params["fake"] or $FAKE_MODE (default: echo the request).
+    import json, os, sys
+    req = json.load(sys.stdin)
+    with open(os.environ["FAKE_LOG"], "a") as fh:
+        fh.write(json.dumps({{"argv": sys.argv, "request": req}}) + "\\n")
+    params = req.get("params") or {{}}
+    mode = params.get("fake") or os.environ.get("FAKE_MODE", "echo")
+    base = {{"version": 1, "action": req["action"], "changes": {{}}, "warnings": []}}
+    if mode == "garbage":
+        sys.stderr.write("progress\\npanic: leaked " + json.dumps(req) + "\\n")
+        print("not json")
+        sys.exit(3)
+    if mode == "fail":
+        msg = "image " + params.get("image", "x") + " not found"
+        base.update(result=False, comment=msg, error={{"code": "not_found", "message": msg,
+                    "details": [{{"message": "detail about " + params.get("image", "x")}}]}})
+        print(json.dumps(base)); sys.exit(1)
+    if mode == "plan":
+        base.update(result=None if req.get("test") else True,
+                    comment="stack s: would create 1" if req.get("test") else "stack s: created 1",
+                    changes={{"web-1": {{"old": None, "new": {{"member": "node2"}}}}}},
+                    plan={{"stack": "s", "steps": [
+                        {{"op": "create", "service": "web", "slot": 1, "instance": "web-1", "member": "node2", "reason": "missing"}},
+                        {{"op": "keep", "service": "web", "slot": 2, "instance": "web-2", "member": "node1"}}]}},
+                    warnings=["service web: something to know"])
+        print(json.dumps(base)); sys.exit(0)
+    if mode == "clean":
+        base.update(result=True, comment="up to date", plan={{"stack": "s", "steps": []}})
+        print(json.dumps(base)); sys.exit(0)
+    # echo: a leaky binary that repeats the whole request in its answer.
+    base.update(result=True, comment="got " + json.dumps(req), echo=req)
+    print(json.dumps(base))
+    """
+)
+
+
+@pytest.fixture
+def fake_bin(tmp_path, monkeypatch):
+    """Path of a fake incus-fleet; FAKE_LOG collects what it was given."""
+    path = tmp_path / "incus-fleet"
+    path.write_text(FAKE_BINARY.format(python=sys.executable))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "fake.log"
+    monkeypatch.setenv("FAKE_LOG", str(log))
+
+    def calls():
+        if not log.exists():
+            return []
+        return [json.loads(l) for l in log.read_text().splitlines()]
+
+    return types.SimpleNamespace(path=str(path), calls=calls)

@@ -1,0 +1,130 @@
+"""The formula (salt/*.sls, map.jinja, defaults.yaml) rendered by real Salt
+over the pillars in pillars.example/, for several minion ids. Needs Salt but
+no cluster: state.show_sls renders without running anything."""
+
+import os
+
+import pytest
+
+import saltrun
+
+EXAMPLES = os.path.join(saltrun.REPO, "pillars.example")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    salt_call, binary = saltrun.require_salt()
+    return saltrun.Fleet(tmp_path_factory.mktemp("formula"), salt_call, binary)
+
+
+def show(fleet, minion_id, sls):
+    code, data = fleet.minion(minion_id, sync=False).run("state.show_sls", sls)
+    assert code == 0 and isinstance(data, dict), data
+    out = {}
+    for state_id, body in data.items():
+        mod = [k for k in body if not k.startswith("__")][0]
+        args = {}
+        fun = None
+        for item in body[mod]:
+            if isinstance(item, dict):
+                args.update({k: v for k, v in item.items() if k != "order"})
+            else:
+                fun = item
+        out[state_id] = (mod + "." + fun, args)
+    return out
+
+
+def example(name):
+    return os.path.join(EXAMPLES, name)
+
+
+def test_three_node_cluster_bootstrap_and_joins(fleet):
+    fleet.set_pillar({}, example("cluster.sls"), example("stacks.sls"))
+    node1 = show(fleet, "node1", "incus")
+    fun, args = node1["incus-member"]
+    assert fun == "incus.cluster_member_present"
+    assert args["name"] == "node1" and args["address"] == "198.51.100.11:8443"
+    assert "cluster" not in args  # bootstrap
+    assert args["trust_pillar"] == "incus:trust"
+    assert args["labels"] == {"storage": "ssd", "zone": "a"}
+    assert args["failure_domain"] == "rack-a"
+    # No secret is rendered into the SLS: only the pillar key.
+    assert "client_key" not in repr(node1)
+    # node1 is the manager: it deploys all five stacks, watching its membership.
+    stacks = {k: v for k, v in node1.items() if k.startswith("incus-stack-")}
+    assert sorted(stacks) == [
+        "incus-stack-db", "incus-stack-monitoring", "incus-stack-web",
+        "incus-stack-web-rolling", "incus-stack-worker",
+    ]
+    for fun, args in stacks.values():
+        assert fun == "incus.compose_stack_present"
+        assert args["watch"] == [{"incus": "incus-member"}]
+        assert args["member"] == "node1"
+        assert "services:" in args["compose_yaml"]
+    assert stacks["incus-stack-web-rolling"][1]["env"] == {"GREETING": "hello"}
+
+    node2 = show(fleet, "node2", "incus")
+    fun, args = node2["incus-member"]
+    assert args["cluster"] == "https://198.51.100.11:8443"
+    assert args["description"] == "Cluster node 2"
+    # Other members reconcile the stacks only when their membership changed.
+    for state_id, (fun, args) in node2.items():
+        if state_id.startswith("incus-stack-"):
+            assert args["onchanges"] == [{"incus": "incus-member"}]
+
+
+def test_large_cluster_settings_on_bootstrap_only(fleet):
+    fleet.set_pillar({}, example("cluster-large.sls"))
+    fun, args = show(fleet, "node-01", "incus.cluster")["incus-member"]
+    assert args["config"] == {
+        "cluster.offline_threshold": "120",
+        "cluster.images_minimal_replica": "3",
+        "cluster.max_voters": "5",
+        "cluster.max_standby": "2",
+        "cluster.healing_threshold": "0",
+    }
+    for n in ("node-02", "node-03", "node-04", "node-05"):
+        fun, args = show(fleet, n, "incus.cluster")["incus-member"]
+        assert "config" not in args
+        assert args["cluster"] == "https://203.0.113.101:8443"
+
+
+def test_hybrid_roles_as_labels_and_groups(fleet):
+    fleet.set_pillar({}, example("cluster-hybrid.sls"))
+    fun, args = show(fleet, "storage-02", "incus.cluster")["incus-member"]
+    assert args["labels"] == {"role": "storage", "storage": "ssd"}
+    assert args["groups"] == ["storage"]
+    assert args["cluster"] == "https://198.51.100.101:8443"
+
+
+def test_maintenance_absent_members_and_minion_mapping(fleet):
+    fleet.set_pillar(
+        {
+            "incus": {
+                "cluster": {"bootstrap": "a"},
+                "cluster_members": {
+                    "a": {"address": "127.0.0.1:8443", "minion": "host-a"},
+                    "b": {"address": "127.0.0.1:8444", "minion": "host-b", "evacuated": True,
+                          "evacuate_mode": "stop"},
+                    "c": {"address": "127.0.0.1:8445", "evacuated": False, "cluster_token_pillar": "tok:c"},
+                },
+                "absent_members": {"old": {"force": True}},
+                "stacks": {"gone": {"absent": True}},
+            }
+        }
+    )
+    a = show(fleet, "host-a", "incus")
+    assert a["incus-member-absent-old"] == (
+        "incus.cluster_member_absent", {"name": "old", "force": True, "evacuate": True})
+    assert a["incus-stack-gone"] == ("incus.compose_stack_absent", {"name": "gone"})
+    assert "trust_pillar" not in a["incus-member"][1]  # no trust in this pillar
+    b = show(fleet, "host-b", "incus.cluster")
+    assert b["incus-member-maintenance"][0] == "incus.cluster_member_evacuated"
+    assert b["incus-member-maintenance"][1]["mode"] == "stop"
+    assert "incus-member-absent-old" not in b
+    c = show(fleet, "c", "incus.cluster")
+    assert c["incus-member-maintenance"][0] == "incus.cluster_member_restored"
+    assert c["incus-member"][1]["cluster_token_pillar"] == "tok:c"
+    # A minion that is not a member gets an explicit no-op, not an error.
+    other = show(fleet, "elsewhere", "incus")
+    assert [f for f, _ in other.values()] == ["test.nop", "test.nop"]
