@@ -131,6 +131,12 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 	if d.state, err = c.ReadState(ctx); err != nil {
 		return err
 	}
+	if d.state.RootPool == "" && len(d.stack.Services) > 0 {
+		// Caught here, before anything is created: Incus would only refuse
+		// each instance one by one ("No root device could be found").
+		return fmt.Errorf("the %q profile has no root disk, so instances of stack %s would have no root filesystem; "+
+			"add one with `incus profile device add default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, incus.ErrNotFound)
+	}
 	if incus.NeedsCapacity(d.stack) {
 		if err := c.FillCapacity(ctx, d.state); err != nil {
 			return err

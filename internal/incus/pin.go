@@ -21,50 +21,38 @@ const pinDialTimeout = 10 * time.Second
 // FetchPinnedCertificate connects to address (host:port) and returns the
 // server's certificate as PEM, but only if its sha256 fingerprint is
 // fingerprint (lower-case hex). Callers then connect for real with that
-// exact certificate as the only trusted one (ConnectionArgs.TLSServerCert).
+// exact certificate as the only trusted one (ConnectionArgs.TLSServerCert),
+// and that connection is where TLS proves the server holds its key.
 //
-// This is the one place in incus-fleet that turns off Go's chain
-// verification, and it must stay the only one. Incus servers present
-// self-signed certificates that no CA vouches for, and crypto/tls offers no
-// way to skip chain building other than InsecureSkipVerify. The pin replaces
-// it: VerifyPeerCertificate still runs with InsecureSkipVerify set, and the
-// handshake fails unless the presented certificate hashes to the pin, while
-// TLS itself proves the server holds that certificate's private key. The
-// comparison is constant-time so timing says nothing about the pin.
+// Verification is never switched off: the handshake runs against an empty
+// root pool, so Go rejects the self-signed Incus certificate and reports
+// it in a tls.CertificateVerificationError. The certificate it carries is
+// only compared with the pin (in constant time); nothing is sent to the
+// server on this connection.
 func FetchPinnedCertificate(ctx context.Context, address, fingerprint string) (string, error) {
 	want, err := hex.DecodeString(fingerprint)
 	if err != nil || len(want) != sha256.Size {
 		return "", fmt.Errorf("server fingerprint must be 64 hex digits")
 	}
-	var presented string // the presented certificate's fingerprint, for errors
-	var verified []byte  // the certificate that matched the pin
-	mismatch := errors.New("certificate fingerprint does not match the pin")
-	conf := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, // replaced by the pin below; see the doc comment
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return mismatch
-			}
-			got := sha256.Sum256(raw[0])
-			presented = hex.EncodeToString(got[:])
-			if subtle.ConstantTimeCompare(got[:], want) != 1 {
-				return mismatch
-			}
-			verified = raw[0]
-			return nil
-		},
-	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: x509.NewCertPool()}
 	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: pinDialTimeout}, Config: conf}
 	conn, err := dialer.DialContext(ctx, "tcp", address)
-	switch {
-	case errors.Is(err, mismatch):
-		return "", &PinMismatchError{Address: address, Want: fingerprint, Got: presented}
-	case err != nil:
+	if err == nil {
+		// Nothing chains to an empty pool; a server that got through is not
+		// one we can reason about.
+		conn.Close()
+		return "", fmt.Errorf("%s completed a TLS handshake no Incus server could: refusing it: %w", address, ErrUnreachable)
+	}
+	var cve *tls.CertificateVerificationError
+	if !errors.As(err, &cve) || len(cve.UnverifiedCertificates) == 0 {
 		return "", fmt.Errorf("cannot reach %s (%v): is that member up, and are its address and port right?: %w", address, err, ErrUnreachable)
 	}
-	conn.Close()
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: verified})), nil
+	leaf := cve.UnverifiedCertificates[0].Raw
+	got := sha256.Sum256(leaf)
+	if subtle.ConstantTimeCompare(got[:], want) != 1 {
+		return "", &PinMismatchError{Address: address, Want: fingerprint, Got: hex.EncodeToString(got[:])}
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf})), nil
 }
 
 // PinMismatchError says a server presented another certificate than the

@@ -43,7 +43,7 @@ func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 			member = c.memberName()
 		}
 		st.Instances = append(st.Instances, model.Instance{
-			Name: in.Name, Project: in.Project, Member: member, Status: in.Status, Config: in.Config,
+			Name: in.Name, Project: in.Project, Member: member, Status: in.Status, Config: fleetKeys(in.Config),
 		})
 	}
 	sort.Slice(st.Instances, func(i, j int) bool {
@@ -97,4 +97,17 @@ func memberFromAPI(m api.ClusterMember) model.Member {
 		Name: m.ServerName, Status: m.Status, Architecture: m.Architecture,
 		Roles: roles, Labels: labels, Groups: groups, FailureDomain: m.FailureDomain,
 	}
+}
+
+// fleetKeys keeps only the user.fleet.* keys of an instance's config: all
+// the planner reads, and the state (hence cluster.snapshot) must not carry
+// environment.* values, which may hold application secrets.
+func fleetKeys(cfg map[string]string) map[string]string {
+	out := make(map[string]string, 4)
+	for k, v := range cfg {
+		if strings.HasPrefix(k, "user.fleet.") {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -37,6 +37,11 @@ services:
 	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": compose}).mustSucceed(t)
 	got := placement(t, srv, stack)
 	addr := memberAddresses(t, srv)
+	// The snapshot feeds offline planning; it must not carry environment
+	// values, which may be application secrets.
+	if snap := call(t, "cluster.snapshot", false, map[string]any{}).mustSucceed(t); strings.Contains(string(snap.Raw), "bonjour") {
+		t.Error("cluster.snapshot exposes environment.* values of instances")
+	}
 
 	for _, slot := range []int{1, 2, 3} {
 		inst := fmt.Sprintf("web-%d", slot)
