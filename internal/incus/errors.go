@@ -39,7 +39,12 @@ func classify(err error, format string, args ...any) error {
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
 // alreadyExists recognises a create that lost to an existing object: Incus
-// answers 409 for some objects and a 500 "already exists" for others.
+// answers 409 for some objects, and a 500 saying "already exists" or, when
+// two creates race inside the database, "UNIQUE constraint failed".
 func alreadyExists(err error) bool {
-	return api.StatusErrorCheck(err, http.StatusConflict) || strings.Contains(err.Error(), "already exists")
+	if api.StatusErrorCheck(err, http.StatusConflict) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "already exists") || strings.Contains(msg, "UNIQUE constraint failed")
 }
