@@ -3,6 +3,8 @@
 #   make test   everything the CI runs (installs and starts what it needs)
 
 SHELL       := /bin/bash
+# A failing command before `| tee` must fail the target.
+.SHELLFLAGS := -o pipefail -c
 GO          ?= go
 BIN         := bin/incus-fleet
 TESTBED_DIR ?= /tmp/incus-fleet-testbed

@@ -200,7 +200,7 @@ func createBenchProject(b *testing.B, srv incusclient.InstanceServer, project st
 }
 
 func baselineLaunch(b *testing.B, srv incusclient.InstanceServer, name string) {
-	op, err := srv.CreateInstance(api.InstancesPost{Name: name, Source: api.InstanceSource{Type: "image", Alias: "busybox"},
+	op, err := srv.CreateInstance(api.InstancesPost{Name: name, Source: api.InstanceSource{Type: "image", Fingerprint: busyboxFingerprint(b, srv)},
 		InstancePut: api.InstancePut{Profiles: []string{"default"}}})
 	if err == nil {
 		err = op.Wait()
@@ -227,4 +227,22 @@ func cleanupProject(b *testing.B, srv incusclient.InstanceServer, project string
 		}
 	}
 	_ = srv.DeleteProject(project)
+}
+
+var (
+	fingerprintOnce sync.Once
+	fingerprint     string
+)
+
+// busyboxFingerprint resolves the test image once, so the baseline creates
+// from the fingerprint as incus-fleet does (it pins every image).
+func busyboxFingerprint(b testing.TB, srv incusclient.InstanceServer) string {
+	fingerprintOnce.Do(func() {
+		alias, _, err := srv.GetImageAlias("busybox")
+		if err != nil {
+			b.Fatalf("resolve busybox: %v", err)
+		}
+		fingerprint = alias.Target
+	})
+	return fingerprint
 }

@@ -48,7 +48,13 @@ func benchScenario(n, replicas int) (*model.Stack, *model.ClusterState) {
 	st := stack()
 	for _, sp := range specs {
 		s := svc(sp.name, replicas*sp.share/1000, sp.name+"-hash")
-		s.Deploy.Placement = model.Placement{Constraints: sp.cons, Spread: sp.spread, MaxReplicasPerNode: sp.max}
+		// A per-node cap stays feasible when few members carry many
+		// replicas: at least four times the average per member.
+		limit := sp.max
+		if limit > 0 {
+			limit = max(limit, s.Deploy.Replicas*4/n+1)
+		}
+		s.Deploy.Placement = model.Placement{Constraints: sp.cons, Spread: sp.spread, MaxReplicasPerNode: limit}
 		s.Ports = sp.ports
 		st.Services = append(st.Services, s)
 	}
