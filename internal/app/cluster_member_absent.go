@@ -25,10 +25,7 @@ const selfRemovalWait = time.Minute
 // member that cannot take part (offline): run it on another member then.
 func clusterMemberAbsent(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
 	var p memberAbsentParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return protocol.Response{}, err
-	}
-	c, err := connect(ctx, req)
+	c, err := decodeAndConnect(ctx, req, &p)
 	if err != nil {
 		return protocol.Response{}, err
 	}

@@ -29,10 +29,7 @@ func clusterMemberRestore(ctx context.Context, e *env, req *protocol.Request) (p
 
 func memberState(ctx context.Context, e *env, req *protocol.Request, want string) (protocol.Response, error) {
 	var p memberStateParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return protocol.Response{}, err
-	}
-	c, err := connect(ctx, req)
+	c, err := decodeAndConnect(ctx, req, &p)
 	if err != nil {
 		return protocol.Response{}, err
 	}

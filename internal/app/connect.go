@@ -9,6 +9,15 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
 
+// decodeAndConnect decodes the request's params into `into`, then connects:
+// the start of every handler that acts on one Incus server.
+func decodeAndConnect(ctx context.Context, req *protocol.Request, into any) (*incus.Client, error) {
+	if err := protocol.DecodeParams(req, into); err != nil {
+		return nil, err
+	}
+	return connect(ctx, req)
+}
+
 func connect(ctx context.Context, req *protocol.Request) (*incus.Client, error) {
 	c := req.Connection
 	if c == nil {

@@ -17,10 +17,7 @@ type stackNameParams struct {
 // rollback.
 func openStack(ctx context.Context, req *protocol.Request) (stackNameParams, *incus.Client, bool, error) {
 	var p stackNameParams
-	if err := protocol.DecodeParams(req, &p); err != nil {
-		return p, nil, false, err
-	}
-	c, err := connect(ctx, req)
+	c, err := decodeAndConnect(ctx, req, &p)
 	if err != nil {
 		return p, nil, false, err
 	}

@@ -122,13 +122,19 @@ type deployment struct {
 	images map[string]incus.Image // by service
 }
 
+// readCluster reads the cluster (again, after taking the lock) on the
+// connection of the first look, and resolves each image once per run, so
+// both looks plan with the same fingerprints.
 func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) error {
-	c, err := connect(ctx, req)
-	if err != nil {
-		return err
+	if d.client == nil {
+		c, err := connect(ctx, req)
+		if err != nil {
+			return err
+		}
+		d.client = c
 	}
-	d.client = c
-	if d.state, err = c.ReadState(ctx); err != nil {
+	var err error
+	if d.state, err = d.client.ReadState(ctx); err != nil {
 		return err
 	}
 	if d.state.RootPool == "" && len(d.stack.Services) > 0 {
@@ -138,23 +144,33 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 			"add one with `incus profile device add default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, incus.ErrNotFound)
 	}
 	if incus.NeedsCapacity(d.stack) {
-		if err := c.FillCapacity(ctx, d.state); err != nil {
+		if err := d.client.FillCapacity(ctx, d.state); err != nil {
 			return err
 		}
 	}
-	// One lookup per distinct reference: services usually share images.
-	d.images = map[string]incus.Image{}
+	if d.images == nil {
+		return d.resolveImages()
+	}
+	return nil
+}
+
+// resolveImages pins each service's image, one lookup per distinct
+// reference: services usually share images.
+func (d *deployment) resolveImages() error {
+	images := map[string]incus.Image{}
 	byRef := map[string]incus.Image{}
 	for _, svc := range d.stack.Services {
 		img, ok := byRef[svc.Image]
 		if !ok {
-			if img, err = c.ResolveImage(svc.Image); err != nil {
+			var err error
+			if img, err = d.client.ResolveImage(svc.Image); err != nil {
 				return fmt.Errorf("service %q: %w", svc.Name, err)
 			}
 			byRef[svc.Image] = img
 		}
-		d.images[svc.Name] = img
+		images[svc.Name] = img
 	}
+	d.images = images
 	return nil
 }
 
