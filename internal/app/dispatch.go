@@ -31,6 +31,12 @@ var handlers = map[string]handler{
 	"cluster.member.evacuate": clusterMemberEvacuate,
 	"cluster.member.restore":  clusterMemberRestore,
 
+	// Storage pools and networks shared by the members (cluster_resource.go).
+	"storage_pool.present": storagePoolPresent,
+	"storage_pool.absent":  storagePoolAbsent,
+	"network.present":      networkPresent,
+	"network.absent":       networkAbsent,
+
 	// Compose bundles (bundle_*.go).
 	"bundle.create": bundleCreate,
 	"bundle.verify": bundleVerify,
