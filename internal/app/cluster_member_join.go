@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
+	"github.com/incus-fleet/incus-fleet/internal/clusterres"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
@@ -47,7 +48,9 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	memberConfig, warnings := cluster.FillMemberConfig(required, values, r.p.MemberConfig)
+	// Explicit member_config entries win over the pool/network definitions.
+	overrides := append(append([]cluster.ConfigKey{}, r.p.MemberConfig...), r.definedMemberConfig(required)...)
+	memberConfig, warnings := cluster.FillMemberConfig(required, values, dedupe(overrides))
 	r.warn = append(r.warn, warnings...)
 	if r.test {
 		groups, err := remote.GroupNames()
@@ -232,4 +235,34 @@ func (r *memberRun) revoke(t *incus.IssuedToken) {
 		r.warn = append(r.warn, fmt.Sprintf("could not revoke the unused join token for %s (%v); revoke it with `incus cluster revoke-token %s`",
 			r.p.Name, err, r.p.Name))
 	}
+}
+
+// definedMemberConfig is this member's values of the cluster's per-member
+// keys, from params.storage_pools / params.networks.
+func (r *memberRun) definedMemberConfig(required []cluster.ConfigKey) []cluster.ConfigKey {
+	specs := func(defs map[string]resourceParams, network bool) map[string]clusterres.Spec {
+		out := map[string]clusterres.Spec{}
+		for name, d := range defs {
+			typ := d.Driver
+			if network {
+				typ = d.Type
+			}
+			out[name] = clusterres.Spec{Name: name, Type: typ, Config: d.Config, MemberConfig: d.MemberConfig}
+		}
+		return out
+	}
+	return clusterres.JoinValues(required, r.p.Name, specs(r.p.StoragePools, false), specs(r.p.Networks, true))
+}
+
+// dedupe keeps the first value given for each key.
+func dedupe(keys []cluster.ConfigKey) []cluster.ConfigKey {
+	seen := map[string]bool{}
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k.ID()] {
+			seen[k.ID()] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
