@@ -31,6 +31,7 @@ func clusterCommand() *cli.Command {
 			clusterLabelCommand(),
 			clusterEvacuateCommand(),
 			clusterRestoreCommand(),
+			clusterMaintenanceCheckCommand(),
 			clusterCertCommand(),
 		},
 	}
