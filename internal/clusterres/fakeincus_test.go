@@ -72,7 +72,7 @@ func (f *fakeIncus) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && path == "":
 		f.write(w, 200, map[string]any{"api_version": "1.0", "auth": "trusted", "api_extensions": []string{},
 			"environment": map[string]any{"server_clustered": true, "server_name": f.members[0], "architectures": []string{"x86_64"}},
-			"config": map[string]any{}})
+			"config":      map[string]any{}})
 		return
 	case r.Method == "GET" && path == "/cluster/members":
 		var list []map[string]any

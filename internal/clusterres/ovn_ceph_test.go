@@ -23,7 +23,7 @@ func TestCephPoolRequests(t *testing.T) {
 	f, c := newFakeIncus(t, "node1", "node2", "node3")
 	r := run(c, Pool, c.StoragePools(), []string{"node1", "node2", "node3"})
 	err := r.Present(context.Background(), Spec{Name: "ceph-pool", Type: "ceph",
-		Config: map[string]string{"source": "incus", "ceph.cluster_name": "ceph", "ceph.osd.pg_num": "32", "ceph.rbd.clone_copy": "true"},
+		Config:      map[string]string{"source": "incus", "ceph.cluster_name": "ceph", "ceph.osd.pg_num": "32", "ceph.rbd.clone_copy": "true"},
 		Description: strp("Shared Ceph storage pool")})
 	if err != nil {
 		t.Fatal(err)
