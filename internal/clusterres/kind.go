@@ -16,6 +16,8 @@ type Kind struct {
 	// memberKeys are the keys Incus stores per member
 	// (db.NodeSpecificStorageConfig / NodeSpecificNetworkConfig).
 	memberKeys []string
+	// fixed are keys Incus refuses to change once the resource exists.
+	fixed []string
 	// noMemberConfig lists the types Incus defines on every member itself
 	// (a POST with ?target= is refused for them): one cluster-wide create.
 	noMemberConfig []string
@@ -26,6 +28,7 @@ var Pool = Kind{
 	Noun: "storage pool", Key: "storage_pool", Entity: "storage-pool", TypeParam: "driver",
 	memberKeys: []string{"lvm.thinpool_name", "lvm.vg.force_reuse", "lvm.vg_name", "size", "source", "source.wipe",
 		"volatile.initial_source", "zfs.pool_name"},
+	fixed: []string{"lvm.thinpool_name", "lvm.vg_name", "source", "volatile.initial_source", "zfs.pool_name"},
 }
 
 // Network is a managed network.
@@ -37,6 +40,8 @@ var Network = Kind{
 
 // MemberKey reports whether Incus keeps key per member.
 func (k Kind) MemberKey(key string) bool { return slices.Contains(k.memberKeys, key) }
+
+func (k Kind) fixedKey(key string) bool { return slices.Contains(k.fixed, key) }
 
 // MemberKeys lists the member-specific keys, for messages and docs.
 func (k Kind) MemberKeys() []string { return append([]string(nil), k.memberKeys...) }

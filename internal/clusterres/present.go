@@ -201,70 +201,83 @@ func partiallyCreated(k Kind, cur incus.ResourceRecord) bool {
 	return false
 }
 
+// patch is one planned PATCH: on target ("" = cluster-wide keys).
+type patch struct {
+	target  string
+	prefix  string // of the change keys: "config." or "member_config.<member>."
+	config  map[string]string
+	desc    *string
+	changes []Change
+}
+
 // update converges a created resource: cluster-wide keys and description
 // in one PATCH, then each member's member-specific keys on that member.
-// Keys the params do not mention are left alone.
+// Keys the params do not mention are left alone. Everything is read and
+// planned first, and a key Incus never changes in place stops the run
+// before the first write, so a refused run changes nothing.
 func (r *Run) update(ctx context.Context, s Spec, cur incus.ResourceRecord) error {
 	global, _ := r.Kind.Split(s.Config)
-	patch := map[string]string{}
-	var changes []Change
-	for _, k := range sortedKeys(global) {
-		if old, ok := cur.Config[k]; !ok || old != global[k] {
-			patch[k] = global[k]
-			changes = append(changes, Change{Key: "config." + k, Old: oldValue(cur.Config, k), New: global[k]})
-		}
-	}
-	var desc *string
+	p := diff(global, cur.Config, "config.")
 	if s.Description != nil && *s.Description != cur.Description {
-		desc = s.Description
-		changes = append(changes, Change{Key: "description", Old: cur.Description, New: *s.Description})
+		p.desc = s.Description
+		p.changes = append(p.changes, Change{Key: "description", Old: cur.Description, New: *s.Description})
 	}
-	if len(changes) > 0 {
-		if err := r.apply(changes, func() error { return r.Server.API.Update(ctx, s.Name, "", patch, desc) }); err != nil {
-			return r.refused(s.Name, changes, err)
-		}
-	}
+	plan := []patch{p}
 	if !r.Server.Clustered || !r.Kind.PerMember(s.Type) {
-		return r.updateMember(ctx, s, "", r.Server.Self, cur)
+		plan = append(plan, diff(nonEmpty(r.Kind.ForMember(s, r.Server.Self)), cur.Config, "member_config."+r.Server.Self+"."))
+	} else {
+		for _, m := range r.Server.Members {
+			want := nonEmpty(r.Kind.ForMember(s, m))
+			if len(want) == 0 {
+				continue // nothing member-specific asked for: no request
+			}
+			onMember, found, err := r.Server.API.Get(ctx, s.Name, m)
+			if err != nil {
+				return err
+			}
+			if !found {
+				continue
+			}
+			mp := diff(want, onMember.Config, "member_config."+m+".")
+			mp.target = m
+			plan = append(plan, mp)
+		}
 	}
-	for _, m := range r.Server.Members {
-		if len(nonEmpty(r.Kind.ForMember(s, m))) == 0 {
-			continue // nothing member-specific asked for: no request
+	var fixed []string
+	for _, p := range plan {
+		for _, c := range p.changes {
+			if r.Kind.fixedKey(strings.TrimPrefix(c.Key, p.prefix)) {
+				fixed = append(fixed, fmt.Sprintf("%s (%v -> %v)", c.Key, c.Old, c.New))
+			}
 		}
-		onMember, found, err := r.Server.API.Get(ctx, s.Name, m)
-		if err != nil {
-			return err
-		}
-		if !found {
+	}
+	if len(fixed) > 0 {
+		return fmt.Errorf("%s %s cannot change %s in place: Incus fixes it when the %s is created; put the old value back, "+
+			"or remove the %s and create it anew; nothing was changed: %w",
+			r.Kind.Noun, s.Name, strings.Join(fixed, ", "), r.Kind.Noun, r.Kind.Noun, incus.ErrConflict)
+	}
+	for _, p := range plan {
+		if len(p.changes) == 0 {
 			continue
 		}
-		if err := r.updateMember(ctx, s, m, m, onMember); err != nil {
-			return err
+		p := p
+		if err := r.apply(p.changes, func() error { return r.Server.API.Update(ctx, s.Name, p.target, p.config, p.desc) }); err != nil {
+			return r.refused(s.Name, p.changes, err)
 		}
 	}
 	return nil
 }
 
-// updateMember converges one member's member-specific keys (target "" on a
-// standalone server). An empty value asks for Incus's default, which is
-// whatever Incus chose at create time: never compared.
-func (r *Run) updateMember(ctx context.Context, s Spec, target, member string, cur incus.ResourceRecord) error {
-	want := nonEmpty(r.Kind.ForMember(s, member))
-	patch := map[string]string{}
-	var changes []Change
+// diff plans the keys of want that differ from cur.
+func diff(want, cur map[string]string, prefix string) patch {
+	p := patch{prefix: prefix, config: map[string]string{}}
 	for _, k := range sortedKeys(want) {
-		if old, ok := cur.Config[k]; !ok || old != want[k] {
-			patch[k] = want[k]
-			changes = append(changes, Change{Key: "member_config." + member + "." + k, Old: oldValue(cur.Config, k), New: want[k]})
+		if old, ok := cur[k]; !ok || old != want[k] {
+			p.config[k] = want[k]
+			p.changes = append(p.changes, Change{Key: prefix + k, Old: oldValue(cur, k), New: want[k]})
 		}
 	}
-	if len(changes) == 0 {
-		return nil
-	}
-	if err := r.apply(changes, func() error { return r.Server.API.Update(ctx, s.Name, target, patch, nil) }); err != nil {
-		return r.refused(s.Name, changes, err)
-	}
-	return nil
+	return p
 }
 
 func (r *Run) apply(changes []Change, do func() error) error {
