@@ -103,8 +103,8 @@ func TestPoolReachesJoiningMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	join := map[string]any{"name": poolSpare, "address": fmt.Sprintf("127.0.0.1:%d", port),
-		"cluster": "https://" + strings.TrimSpace(mustCLI(t, "config", "get", "core.https_address")),
-		"trust":   map[string]any{"client_cert": certFile, "client_key": keyFile, "server_fingerprint": fp},
+		"cluster":       "https://" + strings.TrimSpace(mustCLI(t, "config", "get", "core.https_address")),
+		"trust":         map[string]any{"client_cert": certFile, "client_key": keyFile, "server_fingerprint": fp},
 		"storage_pools": map[string]any{pool: map[string]any{"driver": "dir", "member_config": params["member_config"]}}}
 	var joined response
 	for attempt := 0; attempt < 4; attempt++ {
