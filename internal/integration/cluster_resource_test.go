@@ -232,6 +232,7 @@ func TestMacvlanNetworkPerMemberParent(t *testing.T) {
 // TestClusterStatusReportsPools: cluster.status shows each pool's state on
 // each member and the database roles.
 func TestClusterStatusReportsPools(t *testing.T) {
+	testbed(t)
 	r := call(t, "cluster.status", false, map[string]any{}).mustSucceed(t)
 	var doc struct {
 		Database struct {
