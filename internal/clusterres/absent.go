@@ -16,6 +16,9 @@ func (r *Run) Absent(ctx context.Context, name string) error {
 	if err != nil || !found {
 		return err
 	}
+	if err := r.checkManaged(name, cur); err != nil {
+		return err
+	}
 	r.Status = cur.Status
 	if len(cur.UsedBy) > 0 {
 		users := Users(cur.UsedBy)

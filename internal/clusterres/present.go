@@ -77,6 +77,9 @@ func (r *Run) Present(ctx context.Context, s Spec) error {
 	if !found {
 		return r.create(ctx, s, nil)
 	}
+	if err := r.checkManaged(s.Name, cur); err != nil {
+		return err
+	}
 	if cur.Type != s.Type {
 		return fmt.Errorf("%s %s exists with %s %q, not %q, and Incus cannot change a %s's %s in place: "+
 			"remove it first (%s.absent, once nothing uses it) or give the new one another name; nothing was changed: %w",
@@ -92,6 +95,16 @@ func (r *Run) Present(ctx context.Context, s Spec) error {
 		return fmt.Errorf("%s %s is %s: Incus cannot use it on every member; fix the member it failed on and retry: %w",
 			r.Kind.Noun, s.Name, cur.Status, incus.ErrConflict)
 	}
+}
+
+// checkManaged refuses a host interface Incus merely reports under the
+// name: it is not a network Incus (or this tool) can converge or delete.
+func (r *Run) checkManaged(name string, cur incus.ResourceRecord) error {
+	if cur.Managed != nil && !*cur.Managed {
+		return fmt.Errorf("%s is a host interface (type %s) that Incus does not manage, not a managed network: choose another name; "+
+			"nothing was changed: %w", name, cur.Type, incus.ErrConflict)
+	}
+	return nil
 }
 
 // validate checks the params against the kind before anything changes.

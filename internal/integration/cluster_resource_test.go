@@ -211,6 +211,8 @@ func TestMacvlanNetworkPerMemberParent(t *testing.T) {
 	}
 	mustChangeKeys(t, call(t, "network.present", false, params).mustSucceed(t))
 
+	// A host interface Incus only reports is not ours to converge.
+	mustFail(t, call(t, "network.present", false, map[string]any{"name": "lo", "type": "macvlan"}), "conflict", "host interface")
 	bridge := map[string]any{"name": net, "type": "bridge"}
 	mustFail(t, call(t, "network.present", false, bridge), "conflict", `type "macvlan", not "bridge"`)
 	bad := map[string]any{"name": net, "type": "macvlan", "member_config": map[string]any{"node1": map[string]any{"mtu": "9000"}}}
