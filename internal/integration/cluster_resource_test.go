@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -141,11 +142,11 @@ func TestStoragePoolCreateResumesAfterCrash(t *testing.T) {
 // and carry no traffic; cleanup deletes them.
 func vethParents(t *testing.T) map[string]string {
 	t.Helper()
-	port := strings.TrimPrefix(strings.Split(strings.TrimSpace(mustCLI(t, "config", "get", "core.https_address")), ":")[1], "")
+	port := bedPort(t, 0)
 	out := map[string]string{}
 	for i, m := range bedMembers {
-		name := "fm" + port + "n" + string(rune('1'+i))
-		peer := "fm" + port + "p" + string(rune('1'+i))
+		name := fmt.Sprintf("fm%dn%d", port, i+1)
+		peer := fmt.Sprintf("fm%dp%d", port, i+1)
 		_ = exec.Command("ip", "link", "del", name).Run()
 		if b, err := exec.Command("ip", "link", "add", name, "type", "veth", "peer", "name", peer).CombinedOutput(); err != nil {
 			t.Fatalf("create %s: %v: %s", name, err, b)
@@ -188,7 +189,7 @@ func hostInterfaces(t *testing.T) []string {
 func TestMacvlanNetworkPerMemberParent(t *testing.T) {
 	bedDir(t)
 	parents := vethParents(t)
-	net := "fmv" + strings.TrimPrefix(parents["node1"][2:6], "")
+	net := fmt.Sprintf("fmv%d", bedPort(t, 0))
 	_, _ = incusCLI(t, "network", "delete", net)
 	t.Cleanup(func() { _, _ = incusCLI(t, "network", "delete", net) })
 	mc := map[string]any{}
@@ -278,6 +279,35 @@ func TestClusterStatusReportsPools(t *testing.T) {
 	for _, w := range r.Warnings {
 		if strings.Contains(w, "even number") || strings.Contains(w, "fewer than cluster.max_voters") {
 			t.Errorf("healthy 3-member bed warned: %s", w)
+		}
+	}
+}
+
+// TestNetworkCreateResumesAfterCrash kills network.present after the first
+// member's pending definition; the next run defines the other two and
+// creates the network cluster-wide.
+func TestNetworkCreateResumesAfterCrash(t *testing.T) {
+	bedDir(t)
+	parents := vethParents(t)
+	net := fmt.Sprintf("fmc%d", bedPort(t, 0))
+	_, _ = incusCLI(t, "network", "delete", net)
+	t.Cleanup(func() { _, _ = incusCLI(t, "network", "delete", net) })
+	mc := map[string]any{}
+	for m, p := range parents {
+		mc[m] = map[string]any{"parent": p}
+	}
+	params := map[string]any{"name": net, "type": "macvlan", "member_config": mc}
+	if !crashCall(t, "network.present", params, "network.pending:1") {
+		t.Fatal("the run did not die at network.pending:1")
+	}
+	if doc, found := query(t, "/1.0/networks/"+net); !found || doc["status"] != "Pending" || len(stringsOf(doc, "locations")) != 1 {
+		t.Fatalf("after the crash: %v", doc)
+	}
+	r := call(t, "network.present", false, params).mustSucceed(t)
+	mustChangeKeys(t, r, "pending.node2", "pending.node3", "network")
+	for _, m := range bedMembers {
+		if on, _ := query(t, "/1.0/networks/"+net+"?target="+m); on["status"] != "Created" || configOf(on)["parent"] != parents[m] {
+			t.Errorf("%s: %v", m, on)
 		}
 	}
 }
