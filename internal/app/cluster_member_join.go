@@ -245,7 +245,7 @@ func (r *memberRun) definedMemberConfig(required []cluster.ConfigKey) []cluster.
 		for name, d := range defs {
 			typ := d.Driver
 			if network {
-				typ = d.Type
+				typ, _ = d.networkType() // the type plays no part in a join
 			}
 			out[name] = clusterres.Spec{Name: name, Type: typ, Config: d.Config, MemberConfig: d.MemberConfig}
 		}

@@ -15,8 +15,9 @@ import (
 
 type resourceParams struct {
 	Name         string                       `json:"name"`
-	Driver       string                       `json:"driver"` // pools
-	Type         string                       `json:"type"`   // networks
+	Driver       string                       `json:"driver"`       // pools
+	Type         string                       `json:"type"`         // networks
+	NetworkType  string                       `json:"network_type"` // seed 001's spelling of type
 	Config       map[string]string            `json:"config"`
 	MemberConfig map[string]map[string]string `json:"member_config"`
 	Description  *string                      `json:"description"`
@@ -75,7 +76,9 @@ func resourcePresent(ctx context.Context, e *env, req *protocol.Request, k clust
 	}
 	typ := p.Driver
 	if k.Key == clusterres.Network.Key {
-		typ = p.Type
+		if typ, err = p.networkType(); err != nil {
+			return protocol.Response{}, err
+		}
 	}
 	err = run.Present(ctx, clusterres.Spec{Name: p.Name, Type: typ, Config: p.Config, MemberConfig: p.MemberConfig, Description: p.Description})
 	return resourceResponse(run, p.Name, "present"), err
@@ -112,6 +115,20 @@ func resourceResponse(run *clusterres.Run, name, want string) protocol.Response 
 		resp.Comment = fmt.Sprintf("%s %s: changed %s", run.Kind.Noun, name, strings.Join(keys, ", "))
 	}
 	return resp
+}
+
+// networkType is type, or network_type (seed 001's pillar spelling), so a
+// pillar entry can be passed as it is.
+func (p resourceParams) networkType() (string, error) {
+	switch {
+	case p.Type != "" && p.NetworkType != "" && p.Type != p.NetworkType:
+		return "", protocol.Invalid("params.network_type", "type %q and network_type %q disagree: give one of them", p.Type, p.NetworkType)
+	case p.Type == "" && p.NetworkType == "":
+		return "", protocol.Invalid("params.type", "required: the network type (bridge, macvlan, physical, sriov, ovn, ...); network_type is accepted too")
+	case p.Type != "":
+		return p.Type, nil
+	}
+	return p.NetworkType, nil
 }
 
 var _ clusterres.API = (*incus.ResourceAPI)(nil)

@@ -63,7 +63,7 @@ func TestSeedPillarRequests(t *testing.T) {
 	}
 	for _, name := range sortedKeys(pillar.Incus.Networks) {
 		n := pillar.Incus.Networks[name]
-		seedRequest(t, "network.present", map[string]any{"name": name, "type": n.NetworkType, "config": n.Config, "description": n.Description})
+		seedRequest(t, "network.present", map[string]any{"name": name, "network_type": n.NetworkType, "config": n.Config, "description": n.Description})
 		r := run(c, Network, c.ManagedNetworks(""), members)
 		if err := r.Present(context.Background(), Spec{Name: name, Type: n.NetworkType, Config: n.Config, Description: strp(n.Description)}); err != nil {
 			t.Fatalf("network %s: %v", name, err)
