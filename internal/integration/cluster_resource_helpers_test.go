@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,6 +78,7 @@ func stringsOf(doc map[string]any, key string) []string {
 		s, _ := v.(string)
 		out = append(out, s)
 	}
+	slices.Sort(out) // Incus lists locations in no particular order
 	return out
 }
 
