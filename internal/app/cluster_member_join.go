@@ -59,6 +59,7 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 		}
 		clusterAddr, _ := incus.HostPort(r.p.Cluster)
 		r.changes = append(r.changes, r.memberChange("https://"+clusterAddr))
+		r.changes = append(r.changes, memberConfigChanges(memberConfig)...)
 		r.predict(groups)
 		r.fp = access.Fingerprint
 		return fmt.Sprintf("would join %s (%s) to the cluster through %s", r.p.Name, r.p.Address, r.p.Cluster), nil
@@ -119,6 +120,7 @@ func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 		// certificate: predict against the default group only.
 		r.fp = tok.Fingerprint
 		r.changes = append(r.changes, r.memberChange("https://"+addr))
+		r.changes = append(r.changes, memberConfigChanges(r.p.MemberConfig)...)
 		r.predict([]string{cluster.DefaultGroup})
 		return fmt.Sprintf("would join %s (%s) to the cluster through %s with the join token", r.p.Name, r.p.Address, addr), nil
 	}
@@ -166,7 +168,8 @@ func (r *memberRun) reachTokenCluster(ctx context.Context, tok cluster.JoinToken
 
 // joinLocal joins the local daemon and records the new membership.
 func (r *memberRun) joinLocal(ctx context.Context, clusterAddr, certPEM string, tok cluster.JoinToken, memberConfig []cluster.ConfigKey) error {
-	return r.apply([]cluster.Change{r.memberChange("https://" + clusterAddr)}, func() error {
+	changes := append([]cluster.Change{r.memberChange("https://" + clusterAddr)}, memberConfigChanges(memberConfig)...)
+	return r.apply(changes, func() error {
 		r.progress("joining %s (%s) to the cluster through %s", r.p.Name, r.p.Address, clusterAddr)
 		return r.local.Join(ctx, incus.JoinRequest{Name: r.p.Name, Address: r.p.Address, ClusterAddress: clusterAddr,
 			ClusterCertPEM: certPEM, Token: tok, MemberConfig: memberConfig})
@@ -263,6 +266,17 @@ func dedupe(keys []cluster.ConfigKey) []cluster.ConfigKey {
 			seen[k.ID()] = true
 			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// memberConfigChanges shows the per-member pool and network keys a join
+// sends, e.g. member_config.storage-pool/local/source, so a dry run tells
+// where each pool of the new member will live.
+func memberConfigChanges(keys []cluster.ConfigKey) []cluster.Change {
+	out := make([]cluster.Change, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, cluster.Change{Key: "member_config." + k.ID(), Old: nil, New: k.Value})
 	}
 	return out
 }

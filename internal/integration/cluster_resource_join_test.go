@@ -115,6 +115,12 @@ func TestPoolReachesJoiningMember(t *testing.T) {
 		time.Sleep(3 * time.Second)
 	}
 	joined.mustSucceed(t)
+	var sent struct {
+		New string `json:"new"`
+	}
+	if err := json.Unmarshal(joined.Changes["member_config.storage-pool/"+pool+"/source"], &sent); err != nil || sent.New != sources[poolSpare] {
+		t.Fatalf("the join does not report the source it sent (%v): %s", err, joined.Raw)
+	}
 	on, _ := query(t, "/1.0/storage-pools/"+pool+"?target="+poolSpare)
 	if on["status"] != "Created" || configOf(on)["source"] != sources[poolSpare] {
 		t.Fatalf("pool on the joined member: %v (want source %s)", on, sources[poolSpare])
