@@ -80,6 +80,7 @@ func (r *Run) Present(ctx context.Context, s Spec) error {
 	if err := r.checkManaged(s.Name, cur); err != nil {
 		return err
 	}
+	r.Status = cur.Status
 	if cur.Type != s.Type {
 		return fmt.Errorf("%s %s exists with %s %q, not %q, and Incus cannot change a %s's %s in place: "+
 			"remove it first (%s.absent, once nothing uses it) or give the new one another name; nothing was changed: %w",
@@ -145,7 +146,7 @@ func (r *Run) create(ctx context.Context, s Spec, cur *incus.ResourceRecord) err
 	}
 	if !r.Server.Clustered {
 		cfg := global
-		for k, v := range r.Kind.ForMember(s, r.Server.Self) {
+		for k, v := range nonEmpty(r.Kind.ForMember(s, r.Server.Self)) {
 			cfg[k] = v
 		}
 		return r.createGlobal(ctx, s, desc, cfg, nil)
@@ -196,7 +197,9 @@ func (r *Run) createGlobal(ctx context.Context, s Spec, desc string, cfg map[str
 	if err != nil {
 		return err
 	}
-	r.Status = "Created"
+	if !r.Test {
+		r.Status = "Created"
+	}
 	return nil
 }
 
