@@ -91,6 +91,14 @@ func TestStoragePoolAcrossMembers(t *testing.T) {
 	if _, err := incusCLI(t, "profile", "delete", profile); err != nil {
 		t.Fatal(err)
 	}
+	dryGone := call(t, "storage_pool.absent", true, map[string]any{"name": pool})
+	if dryGone.Exit != 0 || dryGone.Result != nil {
+		t.Fatalf("absent in test mode: %s", dryGone.Raw)
+	}
+	mustChangeKeys(t, dryGone, "storage_pool")
+	if _, found := query(t, "/1.0/storage-pools/"+pool); !found {
+		t.Fatal("absent in test mode deleted the pool")
+	}
 	gone := call(t, "storage_pool.absent", false, map[string]any{"name": pool}).mustSucceed(t)
 	mustChangeKeys(t, gone, "storage_pool")
 	if _, found := query(t, "/1.0/storage-pools/"+pool); found {
@@ -229,6 +237,14 @@ func TestMacvlanNetworkPerMemberParent(t *testing.T) {
 		t.Fatalf("the macvlan network created host interfaces: %v", added)
 	}
 	mustChangeKeys(t, call(t, "network.present", false, params).mustSucceed(t))
+	// A cluster-wide key changes in place, on every member.
+	params["config"] = map[string]any{"mtu": "1300"}
+	mustChangeKeys(t, call(t, "network.present", false, params).mustSucceed(t), "config.mtu")
+	for _, m := range bedMembers {
+		if on, _ := query(t, "/1.0/networks/"+net+"?target="+m); configOf(on)["mtu"] != "1300" || configOf(on)["parent"] != parents[m] {
+			t.Errorf("%s after the mtu change: %v", m, on)
+		}
+	}
 
 	// A host interface Incus only reports is not ours to converge.
 	mustFail(t, call(t, "network.present", false, map[string]any{"name": "lo", "type": "macvlan"}), "conflict", "host interface")
