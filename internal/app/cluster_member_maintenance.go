@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/maintenance"
+	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
 
@@ -42,16 +44,12 @@ func clusterMemberMaintenanceCheck(ctx context.Context, e *env, req *protocol.Re
 // maintenanceCheck runs the check; a refusal comes back with the result
 // (for the per-service figures) and a conflict error carrying the reasons.
 func maintenanceCheck(ctx context.Context, c *incus.Client, name string) (*maintenance.Result, error) {
-	_, found, err := c.Member(name)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("no cluster member named %s here (is connection.socket a member of that cluster?): %w", name, incus.ErrNotFound)
-	}
 	state, err := c.ReadState(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !slices.ContainsFunc(state.Members, func(m model.Member) bool { return m.Name == name }) || !c.Clustered() {
+		return nil, fmt.Errorf("no cluster member named %s here (is connection.socket a member of that cluster?): %w", name, incus.ErrNotFound)
 	}
 	members, services, err := maintenance.Gather(ctx, c, state)
 	if err != nil {
