@@ -55,6 +55,7 @@ func clusterStatus(ctx context.Context, e *env, req *protocol.Request) (protocol
 	resp.Set("database", report.Database)
 	resp.Set("storage_pools", report.StoragePools)
 	resp.Set("instances", report.Instances)
+	resp.Set("healthy", report.Healthy)
 	return resp, nil
 }
 

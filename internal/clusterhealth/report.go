@@ -57,7 +57,12 @@ type Report struct {
 	// stack owns are counted under "(unmanaged)" (no stack name has
 	// parentheses).
 	Instances map[string]map[string]int `json:"instances"`
-	Warnings  []string                  `json:"-"`
+	// Healthy: every member online and every pool created on every
+	// member (what a rolling maintenance waits for before restoring the
+	// next member). Advisory warnings (even count, voters short of
+	// max_voters, concentration) do not make a cluster unhealthy.
+	Healthy  bool     `json:"healthy"`
+	Warnings []string `json:"-"`
 }
 
 // Unmanaged is the Instances key of instances that belong to no stack.
@@ -75,12 +80,29 @@ func Build(in Input) Report {
 	if r.StoragePools == nil {
 		r.StoragePools = []Pool{}
 	}
+	r.Healthy = healthy(in)
 	r.Warnings = append(r.Warnings, memberWarnings(in.Members)...)
 	r.Warnings = append(r.Warnings, databaseWarnings(in.Members, r.Database)...)
 	r.Warnings = append(r.Warnings, poolWarnings(in.Pools)...)
 	r.Warnings = append(r.Warnings, concentrationWarnings(in)...)
 	sort.Strings(r.Warnings)
 	return r
+}
+
+func healthy(in Input) bool {
+	for _, m := range in.Members {
+		if m.Status != model.StatusOnline {
+			return false
+		}
+	}
+	for _, p := range in.Pools {
+		for _, st := range p.ByMember {
+			if st != "Created" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func database(in Input) Database {

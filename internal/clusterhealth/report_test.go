@@ -36,8 +36,8 @@ func TestHealthyClusterHasNoWarnings(t *testing.T) {
 		Instances: []model.Instance{inst("web-1", "n1", "shop", "web", "1", "Running"), inst("web-2", "n2", "shop", "web", "2", "Running"),
 			inst("pet", "n3", "", "", "", "Running")},
 	})
-	if len(r.Warnings) != 0 {
-		t.Fatalf("warnings %q", r.Warnings)
+	if len(r.Warnings) != 0 || !r.Healthy {
+		t.Fatalf("warnings %q healthy %v", r.Warnings, r.Healthy)
 	}
 	if r.Database.Leader != "n1" || len(r.Database.Voters) != 3 || r.Database.MaxVoters != 3 || r.Database.MaxStandby != 2 {
 		t.Fatalf("database %+v", r.Database)
@@ -74,6 +74,10 @@ func TestHealthWarnings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Build(tc.in)
+			unhealthy := strings.Contains(tc.name, "offline") || strings.Contains(tc.name, "pool")
+			if r.Healthy == unhealthy {
+				t.Errorf("healthy %v", r.Healthy)
+			}
 			for _, w := range tc.want {
 				if !hasWarning(r.Warnings, w) {
 					t.Errorf("no warning %q in %q", w, r.Warnings)

@@ -284,6 +284,7 @@ func TestClusterStatusReportsPools(t *testing.T) {
 		Members []struct {
 			Name, Message string
 		} `json:"members"`
+		Healthy bool `json:"healthy"`
 	}
 	if err := json.Unmarshal(r.Raw, &doc); err != nil {
 		t.Fatal(err)
@@ -302,8 +303,8 @@ func TestClusterStatusReportsPools(t *testing.T) {
 			}
 		}
 	}
-	if !found {
-		t.Fatalf("no pool local in %s", r.Raw)
+	if !found || !doc.Healthy {
+		t.Fatalf("no pool local, or not healthy, in %s", r.Raw)
 	}
 	for _, m := range doc.Members {
 		if m.Message == "" {
