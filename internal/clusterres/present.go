@@ -159,7 +159,7 @@ func (r *Run) create(ctx context.Context, s Spec, cur *incus.ResourceRecord) err
 			cfg := nonEmpty(r.Kind.ForMember(s, m))
 			err := r.step(Change{Key: "pending." + m, Old: nil, New: cfg}, func() error {
 				r.progress("defining %s %s on %s (pending)", r.Kind.Noun, s.Name, m)
-				return r.Server.API.CreatePending(ctx, s.Name, s.Type, m, cfg)
+				return lostRace(r.Server.API.CreatePending(ctx, s.Name, s.Type, m, cfg), "already defined on", "not in pending state")
 			})
 			if err != nil {
 				return err
@@ -192,7 +192,7 @@ func (r *Run) createGlobal(ctx context.Context, s Spec, desc string, cfg map[str
 	}
 	err := r.step(Change{Key: r.Kind.Key, Old: nil, New: map[string]any{r.Kind.TypeParam: s.Type, "config": cfg, "description": desc}}, func() error {
 		r.progress("%s %s %s on the whole cluster", verb, r.Kind.Noun, s.Name)
-		return r.Server.API.Create(ctx, s.Name, s.Type, desc, send)
+		return lostRace(r.Server.API.Create(ctx, s.Name, s.Type, desc, send), "is already created")
 	})
 	if err != nil {
 		return err
@@ -201,6 +201,21 @@ func (r *Run) createGlobal(ctx context.Context, s Spec, desc string, cfg map[str
 		r.Status = "Created"
 	}
 	return nil
+}
+
+// lostRace treats Incus saying a concurrent run (another Salt minion, a
+// second incus-fleet) already did this very step, or the whole create, as
+// done: the next read converges whatever differs.
+func lostRace(err error, incusWordings ...string) error {
+	if err == nil {
+		return nil
+	}
+	for _, w := range incusWordings {
+		if strings.Contains(err.Error(), w) {
+			return nil
+		}
+	}
+	return err
 }
 
 // partiallyCreated mirrors Incus: an errored create, or one whose

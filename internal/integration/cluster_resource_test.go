@@ -346,3 +346,26 @@ func TestNetworkCreateResumesAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestStoragePoolConcurrentPresent: two runs at once (two Salt minions, say)
+// both succeed; whichever loses a step to the other takes it as done.
+func TestStoragePoolConcurrentPresent(t *testing.T) {
+	const pool = "fleet-tconc"
+	sources := poolSources(t, pool, bedMembers...)
+	dropPool(t, pool)
+	t.Cleanup(func() { dropPool(t, pool) })
+	params := poolParams(pool, sources)
+	results := make(chan response, 2)
+	for range 2 {
+		go func() { results <- call(t, "storage_pool.present", false, params) }()
+	}
+	for range 2 {
+		(<-results).mustSucceed(t)
+	}
+	for _, m := range bedMembers {
+		if on, _ := query(t, "/1.0/storage-pools/"+pool+"?target="+m); on["status"] != "Created" || configOf(on)["source"] != sources[m] {
+			t.Errorf("%s: %v", m, on)
+		}
+	}
+	mustChangeKeys(t, call(t, "storage_pool.present", false, params).mustSucceed(t))
+}
