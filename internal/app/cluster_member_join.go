@@ -93,7 +93,9 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 // joinWithToken joins with a token issued elsewhere: the token names the
 // member, the cluster's members and its certificate fingerprint, which
 // pins the connection. Without a trusted client certificate the cluster's
-// per-member config cannot be read, so only params.member_config is sent;
+// per-member config cannot be read, so params.member_config and every
+// member-specific key of params.storage_pools / networks for this member
+// are sent (Incus ignores those of pools and networks it does not have);
 // Incus fills in defaults for the rest (a dir pool's source, say).
 func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 	tok, err := cluster.DecodeJoinToken(cluster.NewSecret(r.p.ClusterToken))
@@ -120,7 +122,7 @@ func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 		// certificate: predict against the default group only.
 		r.fp = tok.Fingerprint
 		r.changes = append(r.changes, r.memberChange("https://"+addr))
-		r.changes = append(r.changes, memberConfigChanges(r.p.MemberConfig)...)
+		r.changes = append(r.changes, memberConfigChanges(r.tokenMemberConfig())...)
 		r.predict([]string{cluster.DefaultGroup})
 		return fmt.Sprintf("would join %s (%s) to the cluster through %s with the join token", r.p.Name, r.p.Address, addr), nil
 	}
@@ -128,7 +130,7 @@ func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := r.joinLocal(ctx, addr, certPEM, tok, r.p.MemberConfig); err != nil {
+	if err := r.joinLocal(ctx, addr, certPEM, tok, r.tokenMemberConfig()); err != nil {
 		r.undo(undo)
 		return "", err
 	}
@@ -241,7 +243,9 @@ func (r *memberRun) revoke(t *incus.IssuedToken) {
 }
 
 // definedMemberConfig is this member's values of the cluster's per-member
-// keys, from params.storage_pools / params.networks.
+// keys, from params.storage_pools / params.networks; required nil (a token
+// join, which cannot read what the cluster requires) gives every key the
+// definitions hold for this member.
 func (r *memberRun) definedMemberConfig(required []cluster.ConfigKey) []cluster.ConfigKey {
 	specs := func(defs map[string]resourceParams, network bool) map[string]clusterres.Spec {
 		out := map[string]clusterres.Spec{}
@@ -254,7 +258,11 @@ func (r *memberRun) definedMemberConfig(required []cluster.ConfigKey) []cluster.
 		}
 		return out
 	}
-	return clusterres.JoinValues(required, r.p.Name, specs(r.p.StoragePools, false), specs(r.p.Networks, true))
+	pools, networks := specs(r.p.StoragePools, false), specs(r.p.Networks, true)
+	if required == nil {
+		return clusterres.DefinedValues(r.p.Name, pools, networks)
+	}
+	return clusterres.JoinValues(required, r.p.Name, pools, networks)
 }
 
 // dedupe keeps the first value given for each key.
@@ -279,4 +287,10 @@ func memberConfigChanges(keys []cluster.ConfigKey) []cluster.Change {
 		out = append(out, cluster.Change{Key: "member_config." + k.ID(), Old: nil, New: k.Value})
 	}
 	return out
+}
+
+// tokenMemberConfig is what a token join sends: params.member_config, then
+// every key the pool and network definitions give this member.
+func (r *memberRun) tokenMemberConfig() []cluster.ConfigKey {
+	return dedupe(append(append([]cluster.ConfigKey{}, r.p.MemberConfig...), r.definedMemberConfig(nil)...))
 }

@@ -33,3 +33,22 @@ func JoinValues(required []cluster.ConfigKey, member string, pools, networks map
 	}
 	return out
 }
+
+// DefinedValues lists every member-specific key the definitions give
+// member, for a join that cannot ask the cluster which keys it requires
+// (a join token grants no read access before the join). Incus applies the
+// entries of pools and networks it has and ignores the rest.
+func DefinedValues(member string, pools, networks map[string]Spec) []cluster.ConfigKey {
+	var out []cluster.ConfigKey
+	add := func(kind Kind, defs map[string]Spec) {
+		for _, name := range sortedKeys(defs) {
+			values := kind.ForMember(defs[name], member)
+			for _, key := range sortedKeys(values) {
+				out = append(out, cluster.ConfigKey{Entity: kind.Entity, Name: name, Key: key, Value: values[key]})
+			}
+		}
+	}
+	add(Pool, pools)
+	add(Network, networks)
+	return out
+}

@@ -135,6 +135,39 @@ func TestPoolReachesJoiningMember(t *testing.T) {
 	if !hasWarningPart(status.Warnings, "4 members, an even number") {
 		t.Fatalf("no even-count warning with 4 members: %q", status.Warnings)
 	}
+
+	// Again with a join token (no certificate: the cluster's required
+	// keys cannot be read, so every key the definitions give is sent).
+	leave()
+	if err := os.RemoveAll(sources[poolSpare]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(sources[poolSpare], 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := testbedScript(t, "spare.sh", "start", poolSpare, fmt.Sprint(port)); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = incusCLI(t, "cluster", "revoke-token", poolSpare)
+	token := strings.TrimSpace(mustCLI(t, "cluster", "add", poolSpare, "--quiet"))
+	byToken := map[string]any{"name": poolSpare, "address": fmt.Sprintf("127.0.0.1:%d", port), "cluster_token": token,
+		"storage_pools": join["storage_pools"]}
+	for attempt := 0; attempt < 4; attempt++ {
+		if joined = callOn(t, spareSocket, "cluster.member.present", byToken); joined.Exit == 0 {
+			break
+		}
+		t.Logf("token join attempt %d: %s", attempt+1, joined.Raw)
+		time.Sleep(3 * time.Second)
+		_, _ = incusCLI(t, "cluster", "revoke-token", poolSpare)
+		byToken["cluster_token"] = strings.TrimSpace(mustCLI(t, "cluster", "add", poolSpare, "--quiet"))
+	}
+	joined.mustSucceed(t)
+	if strings.Contains(string(joined.Raw)+joined.Stderr, token) {
+		t.Fatal("the join token reached the output")
+	}
+	if on, _ := query(t, "/1.0/storage-pools/"+pool+"?target="+poolSpare); on["status"] != "Created" || configOf(on)["source"] != sources[poolSpare] {
+		t.Fatalf("pool on the member joined by token: %v (want source %s)", on, sources[poolSpare])
+	}
 }
 
 func hasWarningPart(ws []string, part string) bool {
