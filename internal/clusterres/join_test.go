@@ -37,4 +37,3 @@ func TestJoinValues(t *testing.T) {
 		t.Fatalf("DefinedValues:\n got %+v\nwant %+v", all, wantAll)
 	}
 }
-
