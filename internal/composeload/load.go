@@ -100,6 +100,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	}
 	dict, err := loader.LoadModelWithContext(ctx, details, opts)
 	if err == nil {
+		w.keys = keyWarnings(dict) // keys.go
 		imageFromExtension(dict)
 		var project *types.Project
 		project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
@@ -168,6 +169,12 @@ func toStack(name string, p *types.Project, w *warnings) (*model.Stack, error) {
 		svc, err := toService(portablePaths(s, p.WorkingDir), w)
 		if err != nil {
 			return nil, err
+		}
+		if svc.Runtime.HostBinds, err = hostBinds(p.WorkingDir, s, w); err != nil { // binds.go
+			return nil, err
+		}
+		for _, msg := range w.keys[svcName] {
+			w.add(msg)
 		}
 		svc.Files, svc.Hash = files, withFiles(svc.Hash, files)
 		st.Services = append(st.Services, svc)
