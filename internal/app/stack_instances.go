@@ -2,6 +2,7 @@ package app
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
@@ -14,6 +15,8 @@ type stackInstance struct {
 	Member   string `json:"member"`
 	State    string `json:"state"`
 	Hash     string `json:"hash"`
+	// Labels are the service's deploy.labels recorded on the instance.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // instancesOf lists the instances a stack owns, by recorded ownership (never
@@ -26,7 +29,7 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 			continue
 		}
 		out = append(out, stackInstance{Service: svc, Slot: slot, Instance: in.Name, Member: in.Member,
-			State: in.Status, Hash: in.Config[model.KeyHash]})
+			State: in.Status, Hash: in.Config[model.KeyHash], Labels: deployLabels(in.Config)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Service != out[j].Service {
@@ -37,5 +40,19 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 		}
 		return out[i].Instance < out[j].Instance
 	})
+	return out
+}
+
+// deployLabels reads deploy.labels back from an instance's config.
+func deployLabels(cfg map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range cfg {
+		if name, ok := strings.CutPrefix(k, model.KeyDeployLabelPrefix); ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
 	return out
 }

@@ -197,7 +197,11 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	}
 	img := a.images[s.Service]
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
-	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, svc.Files...)
+	files := svc.Files
+	if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
+		files = append(append([]model.File{}, files...), hosts)
+	}
+	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
 }
 
 func (a *stackActuator) Delete(ctx context.Context, instance string) error {

@@ -70,6 +70,12 @@ func toRuntime(s types.ServiceConfig, w *warnings) (model.Runtime, error) {
 		return rt, serviceErr(s.Name, "shm_size", "must be a positive size such as 64m")
 	}
 	rt.ShmSizeBytes = int64(s.ShmSize)
+	if s.CPUSet != "" {
+		if !cpusetRe.MatchString(s.CPUSet) {
+			return rt, serviceErr(s.Name, "cpuset", "%q is not a CPU list such as 0-3 or 1,3", s.CPUSet)
+		}
+		rt.CPUSet = s.CPUSet
+	}
 	if s.Init != nil && *s.Init {
 		w.add(unsupported(s.Name, "init", "Incus runs the service's command as the container's first process and has no init to put in front of it; use an image whose entrypoint reaps children (tini, dumb-init)"))
 	}
@@ -130,6 +136,7 @@ func toSignal(s types.ServiceConfig) (string, error) {
 }
 
 var (
+	cpusetRe   = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 	signalRe   = regexp.MustCompile(`^SIG[A-Z0-9+-]+$`)
 	sysctlRe   = regexp.MustCompile(`^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$`)
 	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)

@@ -29,6 +29,8 @@ type Runtime struct {
 	ExtraHosts      []HostEntry `json:",omitempty"`
 	Tmpfs           []Tmpfs     `json:",omitempty"`
 	ShmSizeBytes    int64       `json:",omitempty"`
+	// CPUSet pins the instance to CPUs ("0-3", "1,3"), cpuset:.
+	CPUSet string `json:",omitempty"`
 	// HostBinds are bind mounts of absolute host paths: they mount the
 	// path of whichever member runs the instance.
 	HostBinds []HostBind `json:",omitempty"`
@@ -77,3 +79,7 @@ type Dependency struct {
 	Condition string
 	Required  bool
 }
+
+// KeyDeployLabelPrefix prefixes deploy.labels (Swarm's service labels) on
+// every instance of the service; stack status shows them.
+const KeyDeployLabelPrefix = "user.fleet.label."
