@@ -15,9 +15,9 @@ import (
 // each create starts and ends. The real-cluster test is
 // integration.TestComposeRuntimeMappings.
 type recorder struct {
-	mu     sync.Mutex
-	events []string
-	fail   map[string]bool
+	mu           sync.Mutex
+	events       []string
+	fail         map[string]bool
 	active, peak int
 }
 
@@ -37,7 +37,7 @@ func (a *recorder) Create(ctx context.Context, s model.Step) error {
 	}
 	return nil
 }
-func (a *recorder) Delete(context.Context, string) error         { return nil }
+func (a *recorder) Delete(context.Context, string) error          { return nil }
 func (a *recorder) Running(context.Context, string) (bool, error) { return true, nil }
 func (a *recorder) Probe(context.Context, string, []string, time.Duration) (bool, error) {
 	return true, nil
