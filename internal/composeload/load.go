@@ -98,18 +98,23 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 			lo.Interpolate.Substitute = env.substitute
 		}
 	}
-	dict, err := loader.LoadModelWithContext(ctx, details, opts)
-	if err == nil {
-		w.keys = keyWarnings(dict) // keys.go
-		imageFromExtension(dict)
-		var project *types.Project
-		project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
+	var project *types.Project
+	for _, line := range captureLoaderLogs(func() { // logs.go
+		var dict map[string]any
+		dict, err = loader.LoadModelWithContext(ctx, details, opts)
 		if err == nil {
-			resolveFromProcess(project, env)
-			resolveConfigEnvironment(project, env) // files.go
-			env.warnings(w)
-			return project, nil
+			w.keys = keyWarnings(dict) // keys.go
+			imageFromExtension(dict)
+			project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
 		}
+	}) {
+		w.add(line)
+	}
+	if err == nil {
+		resolveFromProcess(project, env)
+		resolveConfigEnvironment(project, env) // files.go
+		env.warnings(w)
+		return project, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -119,7 +124,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 			return nil, uerr
 		}
 	}
-	return nil, fromCompose(err)
+	return nil, withUnsetVariables(fromCompose(err), env, files) // unset.go
 }
 
 // imageFromExtension copies x-incus.image into image where image is

@@ -31,7 +31,7 @@ func toService(s types.ServiceConfig, w *warnings) (model.Service, error) {
 	if s.Build != nil {
 		w.add(unsupported(s.Name, "build", "images must already exist in Incus: set image or x-incus.image"))
 	}
-	ports, err := toPorts(s)
+	ports, err := toPorts(s, w)
 	if err != nil {
 		return model.Service{}, err
 	}
