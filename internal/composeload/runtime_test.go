@@ -127,7 +127,7 @@ services:
 
 func TestRuntimeKeysRefused(t *testing.T) {
 	for _, c := range []struct{ yaml, field, fragment string }{
-		{"container_name: xy\n    deploy: {replicas: 2}", "services.app.container_name", "cannot name several instances"},
+		{"container_name: xy\n    deploy: {mode: global}", "services.app.container_name", "cannot name several instances"},
 		{"platform: windows/amd64", "services.app.platform", "not a Linux platform"},
 		{"ulimits: {files: 10}", "services.app.ulimits.files", "not a resource limit Incus knows"},
 		{"working_dir: srv", "services.app.working_dir", "absolute path"},
