@@ -2,6 +2,8 @@ package composeload
 
 import (
 	"encoding/json"
+	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -112,5 +114,33 @@ services:
 	}
 	if strings.Join(st.Warnings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(st.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestREADMEListsEveryKey keeps the README's mapping tables true to the
+// key tables: every service and deploy key is listed in one of them.
+func TestREADMEListsEveryKey(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start, end := strings.Index(readme, "<!-- compose-keys:mapped -->"), strings.Index(readme, "<!-- /compose-keys:reported -->")
+	if start < 0 || end < start {
+		t.Fatal("README.md lost its compose-keys markers")
+	}
+	section := readme[start:end]
+	listed := func(key string) bool {
+		return regexp.MustCompile("`" + regexp.QuoteMeta(key) + "[`: ]").MatchString(section)
+	}
+	for key := range serviceKeys {
+		if !listed(key) {
+			t.Errorf("README's mapping tables do not list %q", key)
+		}
+	}
+	for key := range deployKeys {
+		if !listed("deploy." + key) {
+			t.Errorf("README's mapping tables do not list %q", "deploy."+key)
+		}
 	}
 }
