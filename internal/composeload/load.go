@@ -103,6 +103,9 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		var dict map[string]any
 		dict, err = loader.LoadModelWithContext(ctx, details, opts)
 		if err == nil {
+			err = containerNameWithReplicas(dict) // platform.go
+		}
+		if err == nil {
 			w.keys = keyWarnings(dict) // keys.go
 			imageFromExtension(dict)
 			project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)

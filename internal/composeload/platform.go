@@ -41,3 +41,42 @@ func checkContainerName(s types.ServiceConfig, d model.DeploySpec, w *warnings) 
 	w.add(unsupported(s.Name, "container_name", fmt.Sprintf("instances are named <service>-<slot>, here %s-1, so a rolling update can run the next one beside it", s.Name)))
 	return nil
 }
+
+// containerNameWithReplicas refuses container_name on a service with
+// several replicas before compose-go does, because compose-go's own error
+// names neither the service nor the field in a way a user can act on.
+func containerNameWithReplicas(dict map[string]any) error {
+	services, _ := dict["services"].(map[string]any)
+	for _, name := range sortedKeys(services) {
+		svc, _ := services[name].(map[string]any)
+		cn, _ := svc["container_name"].(string)
+		if cn == "" {
+			continue
+		}
+		n := 0
+		if d, ok := svc["deploy"].(map[string]any); ok {
+			n = asInt(d["replicas"])
+		}
+		if s := asInt(svc["scale"]); s > n {
+			n = s
+		}
+		if n > 1 {
+			return serviceErr(name, "container_name", "%q cannot name %d replicas; remove container_name (instances are named %s-1, %s-2, ...)", cn, n, name, name)
+		}
+	}
+	return nil
+}
+
+func asInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case uint64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}

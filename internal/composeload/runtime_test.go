@@ -128,6 +128,8 @@ services:
 func TestRuntimeKeysRefused(t *testing.T) {
 	for _, c := range []struct{ yaml, field, fragment string }{
 		{"container_name: xy\n    deploy: {mode: global}", "services.app.container_name", "cannot name several instances"},
+		{"container_name: xy\n    deploy: {replicas: 3}", "services.app.container_name", `"xy" cannot name 3 replicas`},
+		{"container_name: xy\n    scale: 2", "services.app.container_name", `"xy" cannot name 2 replicas`},
 		{"platform: windows/amd64", "services.app.platform", "not a Linux platform"},
 		{"ulimits: {files: 10}", "services.app.ulimits.files", "not a resource limit Incus knows"},
 		{"working_dir: srv", "services.app.working_dir", "absolute path"},
