@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -17,6 +18,8 @@ type stackInstance struct {
 	Hash     string `json:"hash"`
 	// Labels are the service's deploy.labels recorded on the instance.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Ports are the published ports, "HOST:CONTAINER/PROTO".
+	Ports []string `json:"ports,omitempty"`
 }
 
 // instancesOf lists the instances a stack owns, by recorded ownership (never
@@ -29,7 +32,8 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 			continue
 		}
 		out = append(out, stackInstance{Service: svc, Slot: slot, Instance: in.Name, Member: in.Member,
-			State: in.Status, Hash: in.Config[model.KeyHash], Labels: deployLabels(in.Config)})
+			State: in.Status, Hash: in.Config[model.KeyHash], Labels: deployLabels(in.Config),
+			Ports: publishedPorts(in.Config)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Service != out[j].Service {
@@ -55,4 +59,12 @@ func deployLabels(cfg map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// publishedPorts reads the published ports back from an instance's config.
+func publishedPorts(cfg map[string]string) []string {
+	if v := cfg[incus.KeyPublished]; v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
 }

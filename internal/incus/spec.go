@@ -54,6 +54,9 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	if r := rawLXC(append(append(append(raw, rtRaw...), secRaw...), tmpfsMounts(svc.Runtime)...)); r != "" {
 		cfg["raw.lxc"] = r
 	}
+	if v := publishedValue(svc.Ports, step.HostPorts); v != "" { // spec_ports.go
+		cfg[KeyPublished] = v
+	}
 	devices := proxyDevices(svc.Ports, step.HostPorts, member)
 	maps.Copy(devices, mountDevices(svc.Runtime))
 	return api.InstancesPost{

@@ -77,6 +77,7 @@ services:
   priv:
     image: busybox
     privileged: true
+    ports: ["9099"]
 `
 	r := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": compose}).mustSucceed(t)
 	events := rec.stop()
@@ -136,6 +137,7 @@ services:
 		Instances []struct {
 			Instance string            `json:"instance"`
 			Labels   map[string]string `json:"labels"`
+			Ports    []string          `json:"ports"`
 		} `json:"instances"`
 	}
 	if err := json.Unmarshal(st.Raw, &status); err != nil {
@@ -148,6 +150,15 @@ services:
 		}
 		if fmt.Sprint(in.Labels) != fmt.Sprint(want) {
 			t.Errorf("stack status shows labels %v on %s, want %v", in.Labels, in.Instance, want)
+		}
+		// A port without a host port is published on the container port,
+		// and status says so.
+		wantPorts := "[]"
+		if in.Instance == "priv-1" {
+			wantPorts = "[9099:9099/tcp]"
+		}
+		if fmt.Sprint(in.Ports) != wantPorts {
+			t.Errorf("stack status shows ports %v on %s, want %s", in.Ports, in.Instance, wantPorts)
 		}
 	}
 }
