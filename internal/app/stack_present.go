@@ -169,6 +169,9 @@ func (d *deployment) resolveImages() error {
 			byRef[svc.Image] = img
 		}
 		images[svc.Name] = img
+		if w := incus.OCICommandWarning(&svc, img); w != "" {
+			d.stack.Warnings = append(d.stack.Warnings, w)
+		}
 	}
 	d.images = images
 	return nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
 func TestParseOCIRef(t *testing.T) {
@@ -85,5 +87,36 @@ func TestOCIWithoutExtension(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestOCIInstanceProcess: the exact instance config for an OCI image's
+// first process: entrypoint + command into oci.entrypoint, no shell
+// wrapper; a command alone keeps the image's process, with a warning.
+func TestOCIInstanceProcess(t *testing.T) {
+	r, _ := parseOCIRef("postgres:16")
+	img, _, _ := ociImageFor("postgres:16", r, serverInfo{APIExtensions: []string{ociExtension}})
+	img = withOCISource(img)
+	svc := &model.Service{Name: "db", Entrypoint: []string{"docker-entrypoint.sh"}, Command: []string{"postgres", "-c", "max_connections=200", "it's"}}
+	post := InstanceSpec("s", svc, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h")
+	if got := post.Config["oci.entrypoint"]; got != `docker-entrypoint.sh postgres -c max_connections=200 'it'"'"'s'` {
+		t.Errorf("oci.entrypoint = %q", got)
+	}
+	if _, ok := post.Config["raw.lxc"]; ok || post.Config["environment.INCUS_FLEET_INIT"] != "" {
+		t.Errorf("an OCI image got the shell wrapper: %v", post.Config)
+	}
+	if post.Source.Protocol != "oci" || post.Source.Alias != "library/postgres:16" || post.Source.Server != "https://docker.io" || post.Source.Mode != "pull" {
+		t.Errorf("source %+v", post.Source)
+	}
+	if w := OCICommandWarning(svc, img); w != "" {
+		t.Errorf("warning with entrypoint: %s", w)
+	}
+	cmdOnly := &model.Service{Name: "db", Command: []string{"-c", "max_connections=200"}}
+	post = InstanceSpec("s", cmdOnly, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h")
+	if _, ok := post.Config["oci.entrypoint"]; ok {
+		t.Errorf("command only must keep the image's process: %v", post.Config)
+	}
+	if w := OCICommandWarning(cmdOnly, img); !strings.Contains(w, `service "db": command without entrypoint is not supported on Incus for the OCI image postgres:16`) {
+		t.Errorf("warning %q", w)
 	}
 }

@@ -42,7 +42,11 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 		cfg[k] = v
 	}
 	var raw []string
-	if cmd := initCommand(svc); cmd != "" {
+	if img.oci != nil { // spec_oci.go
+		if ep, ok := ociProcess(svc); ok {
+			cfg["oci.entrypoint"] = ep
+		}
+	} else if cmd := initCommand(svc); cmd != "" {
 		raw = append(raw, initCmdLXC)
 		cfg[initEnvKey] = cmd
 	}
