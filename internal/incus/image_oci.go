@@ -135,7 +135,7 @@ func ociImageFor(ref string, r ociRef, info serverInfo) (Image, bool, error) {
 		if version == "" {
 			version = "an older version"
 		}
-		return Image{}, true, fmt.Errorf("image %q is a Docker (OCI) image reference and no Incus image of that name exists; running OCI images from a registry needs Incus 6.3 or later (API extension %s), this cluster runs Incus %s: "+
+		return Image{}, true, fmt.Errorf("image %q not found: no Incus image alias or fingerprint of that name, and as a Docker (OCI) image reference it needs Incus 6.3 or later to run from a registry (API extension %s), this cluster runs Incus %s: "+
 			"import the image into Incus and name its alias (incus image import … --alias %s), or set x-incus: {image: <alias>} on the service, or upgrade Incus: %w",
 			ref, ociExtension, version, strings.NewReplacer(":", "-", "/", "-", "@", "-").Replace(ref), ErrNotFound)
 	}

@@ -17,7 +17,7 @@ func TestOCIImageOnOldIncus(t *testing.T) {
 	if r.Exit == 0 || r.Error == nil || r.Error.Code != "not_found" {
 		t.Fatalf("want not_found: %s", r.Raw)
 	}
-	for _, want := range []string{`service "db"`, `image "postgres:16" is a Docker (OCI) image reference`, "Incus 6.3 or later", "instance_oci", "this cluster runs Incus 6.0", "x-incus: {image: <alias>}"} {
+	for _, want := range []string{`service "db"`, `image "postgres:16" not found`, "as a Docker (OCI) image reference", "Incus 6.3 or later", "instance_oci", "this cluster runs Incus 6.0", "x-incus: {image: <alias>}"} {
 		if !strings.Contains(r.Error.Message, want) {
 			t.Errorf("message lacks %q: %s", want, r.Error.Message)
 		}
