@@ -26,8 +26,8 @@ func incusExec(t *testing.T, project, instance, script string) string {
 
 // TestComposeRuntimeMappings deploys one stack whose service uses the
 // process, security and mount keys, and reads each back from inside the
-// container; the dependent is created only after its dependency is
-// healthy, as Incus's lifecycle events show.
+// container; the dependent is created only after one dependency is
+// healthy and another has completed, as Incus's lifecycle events show.
 func TestComposeRuntimeMappings(t *testing.T) {
 	srv := testbed(t)
 	const stack = "it-compose-runtime"
@@ -52,6 +52,10 @@ services:
       test: ["CMD", "test", "-f", "/tmp/ready"]
       interval: 500ms
       retries: 20
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; exit 0"]
+    restart: "no"
   app:
     image: busybox
     command: ["sh", "-c", "exec sleep 3600"]
@@ -72,6 +76,7 @@ services:
     volumes: ["` + hostDir + `:/data:ro"]
     depends_on:
       db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
     deploy:
       labels: {traefik.enable: "true", traefik.http.routers.app.rule: "Host(` + "`app.example`" + `)"}
   priv:
@@ -87,20 +92,25 @@ services:
 
 	// depends_on: app-1 is created only after db-1 started and turned
 	// healthy, which takes it 2 s after its start.
-	var dbStarted, appCreated time.Time
+	var dbStarted, migrateStopped, appCreated time.Time
 	for _, e := range events {
 		switch {
 		case e.instance == "db-1" && e.action == "instance-started":
 			dbStarted = e.at
+		case e.instance == "migrate-1" && (e.action == "instance-stopped" || e.action == "instance-shutdown"):
+			migrateStopped = e.at
 		case e.instance == "app-1" && e.action == "instance-created":
 			appCreated = e.at
 		}
 	}
-	if dbStarted.IsZero() || appCreated.IsZero() {
+	if dbStarted.IsZero() || migrateStopped.IsZero() || appCreated.IsZero() {
 		t.Fatalf("missing lifecycle events: %v", events)
 	}
 	if appCreated.Sub(dbStarted) < 1500*time.Millisecond {
 		t.Errorf("app-1 created %s after db-1 started: before db could be healthy (2 s); events: %v", appCreated.Sub(dbStarted), events)
+	}
+	if !appCreated.After(migrateStopped) {
+		t.Errorf("app-1 created before migrate-1 completed (service_completed_successfully); events: %v", events)
 	}
 
 	checks := []struct{ what, script, want string }{

@@ -210,10 +210,18 @@ func conditionRank(c string) int {
 // waitStopped waits for a run-to-completion dependency to finish.
 func (r *runner) waitStopped(ctx context.Context, instance string) error {
 	deadline := time.Now().Add(completedWait)
+	errorsInRow := 0
 	for time.Now().Before(deadline) {
 		running, err := r.act.Running(ctx, instance)
 		if err != nil {
-			return err
+			// Incus fails to read the state of a container that is
+			// shutting down ("Invalid PID"); only a lasting error counts.
+			if errorsInRow++; errorsInRow >= 20 || ctx.Err() != nil {
+				return err
+			}
+			running = true
+		} else {
+			errorsInRow = 0
 		}
 		if !running {
 			r.logf("%s: completed", instance)

@@ -119,3 +119,36 @@ func TestStartIntervalDuringStartPeriod(t *testing.T) {
 		t.Errorf("after start period: %s", got)
 	}
 }
+
+// stopping fails to read the state a few times (Incus answers "Invalid PID"
+// for a container that is shutting down), then reports it stopped.
+type stopping struct {
+	recorder
+	reads int
+}
+
+func (a *stopping) Running(context.Context, string) (bool, error) {
+	a.reads++
+	if a.reads <= 3 {
+		return false, errors.New("Invalid PID")
+	}
+	return false, nil
+}
+
+func TestCompletedDependencyToleratesShutdownReads(t *testing.T) {
+	st := &model.Stack{Name: "s", Services: []model.Service{
+		{Name: "job"},
+		{Name: "app", DependsOn: []model.Dependency{{Service: "job", Condition: model.DependsCompleted, Required: true}}},
+	}}
+	plan := model.Plan{Stack: "s", Steps: []model.Step{
+		{Op: model.OpCreate, Service: "job", Slot: 1, Instance: "job-1"},
+		{Op: model.OpCreate, Service: "app", Slot: 1, Instance: "app-1"},
+	}}
+	act := &stopping{}
+	if _, err := Execute(context.Background(), plan, st, act, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if act.reads != 4 || indexOf(act.events, "end job-1") > indexOf(act.events, "start app-1") {
+		t.Errorf("reads %d, events %v", act.reads, act.events)
+	}
+}
