@@ -44,6 +44,7 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 		cfg["raw.lxc"] = initCmdLXC
 		cfg[initEnvKey] = cmd
 	}
+	joinRawLXC(cfg, tmpfsLXC(svc)) // spec_volumes.go
 	return api.InstancesPost{
 		Name:   step.Instance,
 		Type:   api.InstanceTypeContainer,
