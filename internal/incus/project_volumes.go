@@ -30,7 +30,7 @@ func (c *Client) EnsureVolumeFeature(ctx context.Context, stack string) error {
 	patch := projectConfig{Config: map[string]string{featureVolumes: "true"}}
 	if _, err := c.call(ctx, "PATCH", path, Scope{}, patch, nil); err != nil {
 		return fmt.Errorf("the project of stack %s predates named volumes (%s=false) and Incus refuses to switch it on while the project holds instances (%v); "+
-			"remove the stack (stack rm %s) and deploy it again to use volumes: %w", stack, featureVolumes, err, ErrConflict)
+			"remove the stack (stack rm %s) and deploy it again to use volumes: %w", stack, featureVolumes, err, stack, ErrConflict)
 	}
 	return nil
 }
