@@ -2,7 +2,6 @@ package incus
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"sort"
 
@@ -25,7 +24,7 @@ type volumeEntry struct {
 }
 
 // volumeCreate is the body of POST /storage-pools/{pool}/volumes/custom:
-// a new empty volume, or (Source set) a copy of another.
+// a new empty volume, or (Source set) one pulled from another member.
 type volumeCreate struct {
 	Name        string            `json:"name"`
 	Type        string            `json:"type"`
@@ -35,14 +34,14 @@ type volumeCreate struct {
 	Source      *volumeSource     `json:"source,omitempty"`
 }
 
-// volumeSource names the volume a copy reads: Location is the member that
-// holds it on a local pool (Incus 6.0.x needs it spelled out, with the
-// destination member as the request's target).
+// volumeSource is where a new volume's content comes from: a migration
+// pulled from another member's operation (volume_migrate.go).
 type volumeSource struct {
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Pool     string `json:"pool"`
-	Location string `json:"location,omitempty"`
+	Type        string            `json:"type"`
+	Mode        string            `json:"mode,omitempty"`
+	Operation   string            `json:"operation,omitempty"`
+	Secrets     map[string]string `json:"secrets,omitempty"`
+	Certificate string            `json:"certificate,omitempty"`
 }
 
 func customVolumePath(pool string) string {
@@ -125,19 +124,16 @@ func (c *Client) CreateVolume(ctx context.Context, stack, pool, member, name str
 }
 
 // MoveVolume moves a custom volume on a local pool from one member to
-// another: a copy with an explicit target (the only form Incus 6.0.x
-// accepts between members), then the source is deleted. A copy left by a
-// run killed in between is reused, never copied over.
+// another: a copy pulled by the destination member (volume_migrate.go),
+// then the source is deleted. A copy left by a run killed in between is
+// reused, never copied over.
 func (c *Client) MoveVolume(ctx context.Context, stack, pool, name, from, to string) error {
 	there, err := c.VolumeExists(ctx, stack, pool, to, name)
 	if err != nil {
 		return err
 	}
 	if !there {
-		body := volumeCreate{Name: name, Type: "custom", ContentType: "filesystem",
-			Source: &volumeSource{Type: "copy", Name: name, Pool: pool, Location: from}}
-		what := fmt.Sprintf("copy volume %s from %s to %s", name, from, to)
-		if err := c.callOp(ctx, "POST", customVolumePath(pool), Scope{Project: stack, Target: c.target(to)}, body, what); err != nil {
+		if err := c.copyVolumeTo(ctx, stack, pool, name, from, to); err != nil {
 			return err
 		}
 	}

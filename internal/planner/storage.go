@@ -32,6 +32,11 @@ func storageWarning(desired *model.Stack, state *model.ClusterState) string {
 	}
 	var several []string
 	for _, svc := range desired.Services {
+		// Services with named volumes are sticky (sticky.go) and warned
+		// about on their own when a member goes away.
+		if hasVolumes(svc) {
+			continue
+		}
 		if svc.Deploy.Mode == model.ModeGlobal || svc.Deploy.Replicas > 1 {
 			several = append(several, svc.Name)
 		}
@@ -50,4 +55,8 @@ func verb(n int) string {
 		return "runs"
 	}
 	return "run"
+}
+
+func hasVolumes(svc model.Service) bool {
+	return slices.ContainsFunc(svc.Mounts, func(m model.Mount) bool { return m.Type == model.MountVolume })
 }

@@ -172,8 +172,8 @@ func (vi *volumeIndex) stuckWarning(svc string, slot int, volume, member string,
 	if !canMove {
 		how = "it cannot be moved while " + member + " is offline (the data is only there)"
 	}
-	return fmt.Sprintf("WARNING: service %s slot %d stays on member %s, which is %s: its volume %s lives there, and re-creating the slot elsewhere would start it with an empty volume; the slot runs again with its data once %s is back; %s",
-		svc, slot, member, vi.memberStatus(member), volume, member, how)
+	return fmt.Sprintf("service %s slot %d is NOT re-created elsewhere: its volume %s lives on member %s, which is %s, and a new instance elsewhere would start with an empty volume; the slot stays there and runs again with its data once %s can take it; %s",
+		svc, slot, volume, member, vi.memberStatus(member), member, how)
 }
 
 func sortedKeysOf(m map[string]string) []string {
