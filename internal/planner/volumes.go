@@ -170,7 +170,7 @@ func (vi *volumeIndex) memberStatus(name string) string {
 func (vi *volumeIndex) stuckWarning(svc string, slot int, volume, member string, canMove bool) string {
 	how := "to move it with its data instead, apply with move_volumes: true (CLI --move-volumes)"
 	if !canMove {
-		how = "it cannot be moved while " + member + " is offline (the data is only there)"
+		how = "it cannot be moved while " + member + " is offline (the data is only there); once " + member + " answers, move_volumes: true moves it"
 	}
 	return fmt.Sprintf("service %s slot %d is NOT re-created elsewhere: its volume %s lives on member %s, which is %s, and a new instance elsewhere would start with an empty volume; the slot stays there and runs again with its data once %s can take it; %s",
 		svc, slot, volume, member, vi.memberStatus(member), member, how)
