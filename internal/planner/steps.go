@@ -31,11 +31,12 @@ func (p *servicePlan) appendSteps(dst []model.Step) []model.Step {
 			out = append(out, d)
 		}
 	}
-	return append(out, p.keeps...)
+	out = append(out, p.keeps...)
+	return append(out, p.staleCopies...)
 }
 
 func (p *servicePlan) len() int {
-	return len(p.replaces) + len(p.creates) + len(p.deletes) + len(p.keeps) + len(p.volumeOps)
+	return len(p.replaces) + len(p.creates) + len(p.deletes) + len(p.keeps) + len(p.volumeOps) + len(p.staleCopies)
 }
 
 // batch numbers the replaces by update_config.parallelism (0 = all in

@@ -31,7 +31,42 @@ func (p *servicePlan) planVolumes() []string {
 			}
 		}
 	}
+	all := append(steps, p.keeps...)
+	sortBySlot(all)
+	for _, s := range all {
+		warnings = append(warnings, p.extraCopies(s)...)
+	}
 	return warnings
+}
+
+// extraCopies handles the copies a move cut short leaves behind: the slot
+// runs with the copy on its member, so the others are stale. They are
+// deleted when this run moves volumes (finishing the move it asked for),
+// otherwise reported.
+func (p *servicePlan) extraCopies(s model.Step) []string {
+	var notes []string
+	for _, v := range p.vols.localMounts(p.svc) {
+		if v.External || p.vols.stack.SingleVolume(v.Name) {
+			continue
+		}
+		name := p.vols.stack.VolumeName(v.Name, p.svc, s.Slot, s.Member)
+		where := p.vols.locate(name, p.vols.pool(v))
+		if len(where) < 2 || !slices.Contains(where, s.Member) {
+			continue
+		}
+		for _, m := range where {
+			switch {
+			case m == s.Member:
+			case p.vols.opts.MoveVolumes && !p.cl.Offline(m):
+				p.staleCopies = append(p.staleCopies, model.Step{Op: model.OpVolumeDelete, Service: p.svc.Name, Slot: s.Slot,
+					Member: m, Volume: name, Pool: p.vols.pool(v), Reason: "stale copy (a move was cut short)"})
+			default:
+				notes = append(notes, fmt.Sprintf("volume %s has a stale copy on %s (a move was cut short; slot %d of %s runs with the copy on %s); apply with move_volumes: true to delete it",
+					name, m, s.Slot, p.svc.Name, s.Member))
+			}
+		}
+	}
+	return notes
 }
 
 // volumeFor adds the step that gives slot step s its volume v, if any.

@@ -240,3 +240,25 @@ func TestVolumesBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestVolumesStaleCopyAfterCutShortMove: a move killed between copy and
+// delete leaves two copies; the slot runs with the one on an eligible
+// member, and the stale one is deleted only by a run that moves volumes.
+func TestVolumesStaleCopyAfterCutShortMove(t *testing.T) {
+	st := volState()
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	desired := dbStack(1, "h")
+	desired.Services[0].Deploy.Placement.Constraints = []string{"node.hostname != node1"}
+	plan, res, err := Plan(desired, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "create db/1 db-1@node2 [missing] sticky=data-1")
+	wantWarning(t, res.Warnings, "data-1 has a stale copy on node1")
+	plan, _, err = Plan(desired, st, Options{MoveVolumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "create db/1 db-1@node2 [missing] sticky=data-1",
+		"delete-volume db/1 @node1 [stale copy (a move was cut short)] vol=data-1")
+}
