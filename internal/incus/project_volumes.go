@@ -10,8 +10,10 @@ import (
 // volumes in its own project, so ownership is by project.
 const featureVolumes = "features.storage.volumes"
 
-type projectConfig struct {
-	Config map[string]string `json:"config"`
+// projectPut is the writable part of a project.
+type projectPut struct {
+	Description string            `json:"description"`
+	Config      map[string]string `json:"config"`
 }
 
 // EnsureVolumeFeature turns features.storage.volumes on for a stack project
@@ -20,15 +22,18 @@ type projectConfig struct {
 // rather than half-migrated.
 func (c *Client) EnsureVolumeFeature(ctx context.Context, stack string) error {
 	path := "/projects/" + url.PathEscape(stack)
-	var p projectConfig
+	var p projectPut
 	if _, err := c.call(ctx, "GET", path, Scope{}, nil, &p); err != nil {
 		return classify(err, "read project %s", stack)
 	}
 	if p.Config[featureVolumes] == "true" {
 		return nil
 	}
-	patch := projectConfig{Config: map[string]string{featureVolumes: "true"}}
-	if _, err := c.call(ctx, "PATCH", path, Scope{}, patch, nil); err != nil {
+	// The whole config goes back (PUT): Incus 6.0.4 answers a PATCH of
+	// one feature by trying to change features.profiles too. The stack's
+	// lock is held, so nothing else writes the project meanwhile.
+	p.Config[featureVolumes] = "true"
+	if _, err := c.call(ctx, "PUT", path, Scope{}, p, nil); err != nil {
 		return fmt.Errorf("the project of stack %s predates named volumes (%s=false) and Incus refuses to switch it on while the project holds instances (%v); "+
 			"remove the stack (stack rm %s) and deploy it again to use volumes: %w", stack, featureVolumes, err, stack, ErrConflict)
 	}
