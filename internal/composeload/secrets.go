@@ -55,21 +55,21 @@ func serviceSecrets(p *types.Project, s types.ServiceConfig, pinned bool, w *war
 			w.add(fmt.Sprintf("service %q: secret %q is external, which is not supported: nothing is put at %s", s.Name, ref.Source, target))
 			continue
 		case sec.File != "":
-			st, err := os.Stat(sec.File)
-			if pinned && os.IsNotExist(err) {
+			// Like configs, secret files must lie inside the project
+			// directory: a bundle's compose file must not read host files
+			// into instances.
+			if _, inside := insideDir(p.WorkingDir, sec.File); inside && pinned && !exists(sec.File) {
 				w.add(fmt.Sprintf("service %q: secret %q: file %s is not here (bundles never carry secrets): nothing is put at %s",
 					s.Name, ref.Source, displayPath(p.WorkingDir, sec.File), target))
 				continue
 			}
-			if err != nil || !st.Mode().IsRegular() {
+			st, err := os.Stat(sec.File)
+			if err == nil && !st.Mode().IsRegular() || err != nil && os.IsNotExist(err) {
 				return nil, serviceErr(s.Name, attr, "file %s is not a readable regular file; create it or fix secrets.%s.file",
 					displayPath(p.WorkingDir, sec.File), ref.Source)
 			}
-			if st.Size() > maxSupportBytes {
-				return nil, serviceErr(s.Name, attr, "file %s is %d bytes; a secret is limited to %d bytes", displayPath(p.WorkingDir, sec.File), st.Size(), maxSupportBytes)
-			}
-			if f.Content, err = os.ReadFile(sec.File); err != nil {
-				return nil, serviceErr(s.Name, attr, "file %s cannot be read", displayPath(p.WorkingDir, sec.File))
+			if f.Content, _, err = readSupportFile(p.WorkingDir, sec.File); err != nil {
+				return nil, serviceErr(s.Name, attr, "file %v", err)
 			}
 		default: // environment: (resolveSecretEnvironment) or content:
 			f.Content = []byte(sec.Content)

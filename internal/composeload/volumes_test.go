@@ -2,6 +2,7 @@ package composeload
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -115,4 +116,17 @@ secrets:
 	if strings.Contains(string(b), "hunter2") || strings.Contains(strings.Join(s.Warnings, " "), "hunter2") {
 		t.Errorf("a secret leaks into the serialised stack or warnings: %s %q", b, s.Warnings)
 	}
+}
+
+// TestSecretFilesStayInsideTheProject: like configs, a secret file outside
+// the project directory is refused (a bundle must not pull host files into
+// instances).
+func TestSecretFilesStayInsideTheProject(t *testing.T) {
+	outside := t.TempDir() + "/pw"
+	if err := os.WriteFile(outside, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := project(t, map[string]string{})
+	_, err := loadInline(t, "services: {db: {image: busybox, secrets: [pw]}}\nsecrets: {pw: {file: "+outside+"}}\n", inDir(dir))
+	wantError(t, err, "services.db.secrets.pw", "outside the project directory")
 }
