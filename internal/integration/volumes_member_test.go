@@ -61,8 +61,9 @@ func dbPlacement(t *testing.T, stack string) (instances map[string]string, volum
 // The slot is not re-created empty elsewhere (even though its spec
 // changed and other members are eligible), the warning names the slot and
 // the member, and once the member returns the slot runs there with its
-// data. Then an explicit move (move_volumes) takes the slot and its data
-// to another member; without it the slot stays, with a warning.
+// data. The same holds while the member is evacuated. Then an explicit
+// move (move_volumes) takes the slot and its data to another member;
+// without it the slot stays, with a warning.
 func TestVolumesMemberLossAndMove(t *testing.T) {
 	srv := testbed(t)
 	const stack = "it-volumes-loss"
@@ -120,9 +121,28 @@ func TestVolumesMemberLossAndMove(t *testing.T) {
 		t.Fatalf("after the member returned db-1 has %q", got)
 	}
 
+	// Evacuated: Incus stops the instance (a local volume cannot migrate);
+	// the slot is not re-created elsewhere, and restore brings it back.
+	mustIncus(t, "cluster", "evacuate", spareName, "--force")
+	r := present(memberLossCompose(""), nil)
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "evacuated") {
+		t.Errorf("no warning about the evacuated member: %q", r.Warnings)
+	}
+	if insts, _ := dbPlacement(t, stack); len(insts) != 1 || !strings.HasPrefix(insts["db-1"], spareName+"/") {
+		t.Errorf("db was re-created while its member is evacuated: %v", insts)
+	}
+	mustIncus(t, "cluster", "restore", spareName, "--force")
+	present(memberLossCompose(""), nil)
+	if insts, _ := dbPlacement(t, stack); insts["db-1"] != spareName+"/Running" {
+		t.Fatalf("db-1 should run on %s again after restore: %v", spareName, insts)
+	}
+	if got := inInstance(t, stack, "db-1", "cat /data/f"); got != "kept" {
+		t.Fatalf("after the restore db-1 has %q", got)
+	}
+
 	// Not allowed on the spare any more: without move_volumes it stays.
 	away := memberLossCompose("node.hostname != " + spareName)
-	r := present(away, nil)
+	r = present(away, nil)
 	if insts, _ := dbPlacement(t, stack); !strings.HasPrefix(insts["db-1"], spareName+"/") || !strings.Contains(strings.Join(r.Warnings, "\n"), "move_volumes") {
 		t.Fatalf("without move_volumes db-1 should stay on %s with a warning: %v %q", spareName, insts, r.Warnings)
 	}
