@@ -41,9 +41,10 @@ func VolumeDevices(stack *model.Stack, svc *model.Service, step model.Step, root
 }
 
 // VolumeConfig is the config a new custom volume gets: its size, its
-// Compose labels as user.<key>, security.shared when declared shareable,
-// and the ownership keys the planner reads back (stack, volume, and the
-// service and slot or member it belongs to).
+// Compose labels as user.<key>, and the ownership keys the planner reads
+// back (stack, volume, and the service and slot or member it belongs to).
+// security.shared is not set: Incus 6.0 refuses it on filesystem volumes,
+// which several instances may attach anyway (it only guards block ones).
 func VolumeConfig(stack *model.Stack, v *model.Volume, svc *model.Service, step model.Step) map[string]string {
 	cfg := map[string]string{
 		model.KeyStack:  stack.Name,
@@ -59,9 +60,6 @@ func VolumeConfig(stack *model.Stack, v *model.Volume, svc *model.Service, step 
 	}
 	if v.Size != "" {
 		cfg["size"] = v.Size
-	}
-	if v.Shared || len(stack.VolumeUsers(v.Name)) > 1 {
-		cfg["security.shared"] = "true"
 	}
 	for k, val := range v.Labels {
 		cfg["user."+k] = val

@@ -26,6 +26,7 @@ func (p *servicePlan) classifyReplicated(winners []current, cl *scheduler.Cluste
 		switch {
 		case w.slot > n:
 			p.remove(w, model.ReasonScaleDown, cl)
+		case p.movesHome(w): // sticky.go
 		case p.sched.Fits(w.member):
 			p.stay(w)
 		case p.holdBack(w.slot, &w): // sticky.go

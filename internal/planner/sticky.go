@@ -7,8 +7,26 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
-// sticky is a slot placed on the member its volume lives on.
-type sticky struct{ member, volume string }
+// sticky is a slot placed on the member its volume lives on; reason is set
+// when an instance elsewhere moves there.
+type sticky struct{ member, volume, reason string }
+
+// movesHome sends a slot whose instance runs on one member while its
+// volume lives on another eligible member (an external volume attached
+// for the first time) to that member.
+func (p *servicePlan) movesHome(w current) bool {
+	if p.vols == nil {
+		return false
+	}
+	home, volume := p.vols.home(p.svc, w.slot, w.member, p.sched.Eligible)
+	if home == "" || home == w.member || !p.sched.Eligible(home) {
+		return false
+	}
+	p.cl.Release(w.member)
+	p.sticky[w.slot] = sticky{home, volume, "volume " + volume + " lives on " + home}
+	p.pending = append(p.pending, pending{slot: w.slot, old: &w})
+	return true
+}
 
 // holdBack applies sticky placement to a slot of a replicated service
 // whose current instance (old, nil when missing) cannot stay where it is.
@@ -21,7 +39,11 @@ func (p *servicePlan) holdBack(slot int, old *current) bool {
 	if p.vols == nil {
 		return false
 	}
-	home, volume := p.vols.home(p.svc, slot, p.sched.Eligible)
+	prefer := ""
+	if old != nil {
+		prefer = old.member
+	}
+	home, volume := p.vols.home(p.svc, slot, prefer, p.sched.Eligible)
 	switch {
 	case home == "":
 		return false
@@ -29,7 +51,7 @@ func (p *servicePlan) holdBack(slot int, old *current) bool {
 		p.stay(*old) // only a cap says otherwise; the data decides
 		return true
 	case p.sched.Eligible(home):
-		p.sticky[slot] = sticky{home, volume}
+		p.sticky[slot] = sticky{member: home, volume: volume}
 		return false
 	case p.vols.opts.MoveVolumes && !p.cl.Offline(home):
 		p.moves[slot] = home
@@ -55,7 +77,11 @@ func (p *servicePlan) placeSticky(pend []pending) []pending {
 		p.sched.Add(st.member)
 		reason := model.ReasonMissing
 		if pd.old != nil {
-			step := p.replace(pd.slot, st.member, model.ReasonMemberLost, pd.old)
+			why := model.ReasonMemberLost
+			if st.reason != "" {
+				why = st.reason
+			}
+			step := p.replace(pd.slot, st.member, why, pd.old)
 			step.Sticky = st.volume
 			p.replaces = append(p.replaces, step)
 			continue

@@ -131,8 +131,9 @@ func (vi *volumeIndex) localMounts(svc *model.Service) []*model.Volume {
 
 // home is the member a slot is tied to by its volumes on local pools, and
 // the volume that ties it; "" when nothing ties it. When copies exist on
-// several members, an eligible one wins (eligible reports eligibility).
-func (vi *volumeIndex) home(svc *model.Service, slot int, eligible func(string) bool) (member, volume string) {
+// several members (a move cut short), the one on prefer (where the slot
+// runs now) wins, then an eligible one.
+func (vi *volumeIndex) home(svc *model.Service, slot int, prefer string, eligible func(string) bool) (member, volume string) {
 	if svc.Deploy.Mode == model.ModeGlobal {
 		return "", "" // a global replica belongs to its member already
 	}
@@ -141,6 +142,9 @@ func (vi *volumeIndex) home(svc *model.Service, slot int, eligible func(string) 
 		where := vi.locate(name, vi.pool(v))
 		if len(where) == 0 {
 			continue
+		}
+		if prefer != "" && slices.Contains(where, prefer) {
+			return prefer, name
 		}
 		for _, m := range where {
 			if eligible(m) {

@@ -262,3 +262,26 @@ func TestVolumesStaleCopyAfterCutShortMove(t *testing.T) {
 	wantSteps(t, plan, "create db/1 db-1@node2 [missing] sticky=data-1",
 		"delete-volume db/1 @node1 [stale copy (a move was cut short)] vol=data-1")
 }
+
+// TestVolumesExternalPullsTheSlotHome: an instance running away from the
+// member that holds its (newly attached, external) volume moves there,
+// stop-first; a stale copy never pulls a running slot off its own copy.
+func TestVolumesExternalPullsTheSlotHome(t *testing.T) {
+	st := volState()
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node1", "old")}
+	st.Volumes = []model.VolumeState{{Name: "legacy", Project: stackName, Pool: "local", Member: "node3"}}
+	plan, _, err := Plan(dbStack(1, "new", model.Volume{Name: "data", External: true, Incus: "legacy"}), st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "replace db/1 db-1@node3 [volume legacy lives on node3] (db-1@node1) stop-first#1 sticky=legacy")
+
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node2", "h")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	plan, res, err := Plan(dbStack(1, "h"), st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "keep db/1 db-1@node2")
+	wantWarning(t, res.Warnings, "data-1 has a stale copy on node1")
+}
