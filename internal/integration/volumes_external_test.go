@@ -17,7 +17,9 @@ func TestVolumesExternalAndShared(t *testing.T) {
 	// Cleanups run last first: the stack with its volumes, then the
 	// external volume (not the stack's to delete), then the project.
 	cleanup(t, stack)
-	t.Cleanup(func() { _, _ = incusCLI(t, "storage", "volume", "delete", "local", "legacy", "--project", stack, "--target", "node3") })
+	t.Cleanup(func() {
+		_, _ = incusCLI(t, "storage", "volume", "delete", "local", "legacy", "--project", stack, "--target", "node3")
+	})
 	removeWithVolumes(t, stack)
 	compose := func(v int) string {
 		return fmt.Sprintf(`
