@@ -31,6 +31,8 @@ func planChanges(plan model.Plan) map[string]protocol.Change {
 				oldMember = s.Member
 			}
 			out[s.Instance] = protocol.Change{Old: placement{s.Service, s.Slot, oldMember}, New: placement{s.Service, s.Slot, s.Member}}
+		case model.OpVolumeCreate, model.OpVolumeMove, model.OpVolumeDelete:
+			volumeChange(out, s) // volume_changes.go
 		}
 	}
 	return out
@@ -49,8 +51,9 @@ func summarise(plan model.Plan, test bool) string {
 	if test {
 		verb = map[string]string{model.OpCreate: "would create", model.OpReplace: "would replace", model.OpUpdate: "would update", model.OpDelete: "would delete", model.OpKeep: "would keep"}
 	}
+	addVolumeVerbs(verb, test) // volume_changes.go
 	var parts []string
-	for _, op := range []string{model.OpCreate, model.OpReplace, model.OpUpdate, model.OpDelete, model.OpKeep} {
+	for _, op := range []string{model.OpVolumeCreate, model.OpVolumeMove, model.OpCreate, model.OpReplace, model.OpUpdate, model.OpDelete, model.OpVolumeDelete, model.OpKeep} {
 		if counts[op] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", verb[op], counts[op]))
 		}

@@ -109,6 +109,7 @@ func bundleDeployParams(c *cli.Context, path string) map[string]any {
 	if c.Bool("force-recreate") {
 		params["force_recreate"] = true
 	}
+	volumeParams(c, params) // cli_stack.go
 	return params
 }
 

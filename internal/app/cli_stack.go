@@ -24,6 +24,8 @@ func stackCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable)"},
 		&cli.StringSliceFlag{Name: "service", Usage: "limit the run to this service (repeatable)"},
 		&cli.BoolFlag{Name: "force-recreate", Usage: "replace instances even when their config is unchanged"},
+		&cli.BoolFlag{Name: "move-volumes", Usage: "move a slot whose volume lives on a member it cannot run on now, with its volume"},
+		&cli.BoolFlag{Name: "prune-volumes", Usage: "delete the stack's volumes no slot uses any more"},
 		&cli.StringFlag{Name: "bundle", Usage: "deploy a bundle `FILE` (from `bundle create`) instead of compose files"},
 		jsonFlag,
 	}
@@ -38,7 +40,8 @@ func stackCommand() *cli.Command {
 				Flags:  append(deployFlags, &cli.StringFlag{Name: "cluster", Usage: "plan offline against a `SNAPSHOT` file (from `cluster snapshot`)"}),
 				Action: func(c *cli.Context) error { return stackUp(c, true) }},
 			{Name: "ps", Usage: "list a stack's instances", Flags: nameFlags, Action: stackPs},
-			{Name: "rm", Usage: "remove a stack and its project", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}), Action: stackRm},
+			{Name: "rm", Usage: "remove a stack and its project (its volumes are kept unless --volumes)",
+				Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}, &cli.BoolFlag{Name: "volumes", Usage: "delete the stack's volumes too"}), Action: stackRm},
 			{Name: "rollback", Usage: "return a stack to its previous deployed spec", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}),
 				Action: func(c *cli.Context) error {
 					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
@@ -99,7 +102,17 @@ func deployParams(c *cli.Context) map[string]any {
 	if c.Bool("force-recreate") {
 		params["force_recreate"] = true
 	}
+	volumeParams(c, params)
 	return params
+}
+
+// volumeParams adds the volume flags of stack up/plan/watch.
+func volumeParams(c *cli.Context, params map[string]any) {
+	for flag, param := range map[string]string{"move-volumes": "move_volumes", "prune-volumes": "prune_volumes"} {
+		if c.Bool(flag) {
+			params[param] = true
+		}
+	}
 }
 
 func stackPs(c *cli.Context) error {
@@ -116,7 +129,11 @@ func stackPs(c *cli.Context) error {
 }
 
 func stackRm(c *cli.Context) error {
-	resp := runRequest(c, request("stack.absent", c.Bool("dry-run"), map[string]any{"name": c.String("name")}))
+	params := map[string]any{"name": c.String("name")}
+	if c.Bool("volumes") {
+		params["volumes"] = true
+	}
+	resp := runRequest(c, request("stack.absent", c.Bool("dry-run"), params))
 	return render(c, resp, printPlan)
 }
 

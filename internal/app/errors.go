@@ -37,6 +37,8 @@ func toProtocolError(err error) *protocol.Error {
 		return bundleError(err) // bundle_errors.go
 	case errors.As(err, &nerr):
 		return protocol.Errorf(protocol.CodeNoSuitableNode, "%s", nerr.Error())
+	case errors.As(err, new(*planner.NotFoundError)):
+		return protocol.Errorf(protocol.CodeNotFound, "%s", err.Error())
 	case errors.As(err, &serr):
 		return protocol.Errorf(protocol.CodeComposeInvalid, "%s", serr.Error())
 	case errors.Is(err, incus.ErrTimeout), errors.Is(err, context.DeadlineExceeded):

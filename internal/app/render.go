@@ -41,7 +41,7 @@ func printPlan(c *cli.Context, resp protocol.Response) {
 		if s.OldMember != "" && s.OldMember != s.Member {
 			member = s.OldMember + " -> " + s.Member
 		}
-		t.row(s.Op, s.Instance, member, s.Reason)
+		t.row(s.Op, planTarget(s), member, planReason(s)) // volume_changes.go
 	}
 	t.flush()
 }

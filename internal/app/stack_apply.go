@@ -30,6 +30,11 @@ func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcom
 	if err != nil {
 		return outcome, err
 	}
+	pruned, err := deleteVolumes(ctx, d.client, d.stack.Name, plan) // stack_volumes.go
+	outcome.Done = append(outcome.Done, pruned...)
+	if err != nil {
+		return outcome, err
+	}
 	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
 	if err != nil || spec == rec.Current {
 		return outcome, err
@@ -63,6 +68,11 @@ func (d *deployment) recordStale() bool {
 func (d *deployment) lock(ctx context.Context, req *protocol.Request) (*incus.Lock, error) {
 	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
 		return nil, err
+	}
+	if len(d.stack.Volumes) > 0 {
+		if err := d.client.EnsureVolumeFeature(ctx, d.stack.Name); err != nil {
+			return nil, err
+		}
 	}
 	crashpoint.Hit("project-created")
 	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
@@ -98,7 +108,12 @@ func (d *deployment) mergedWithRecord(current string) *model.Stack {
 	if err != nil {
 		return d.stack
 	}
-	merged := &model.Stack{Name: d.stack.Name, Bundle: d.stack.Bundle}
+	merged := &model.Stack{Name: d.stack.Name, Bundle: d.stack.Bundle, Volumes: d.stack.Volumes}
+	for _, v := range recorded.Volumes {
+		if d.stack.Volume(v.Name) == nil {
+			merged.Volumes = append(merged.Volumes, v)
+		}
+	}
 	for _, svc := range recorded.Services {
 		if d.stack.Service(svc.Name) == nil {
 			merged.Services = append(merged.Services, svc)
@@ -119,17 +134,21 @@ func (d *deployment) rollBack(ctx context.Context, recorded string, cause *rollo
 			cause, &rollout.PausedError{Service: cause.Service, Failed: cause.Failed, Cause: cause.Cause})
 	}
 	fmt.Fprintf(d.stderr, "rolling back stack %s: %v\n", d.stack.Name, cause)
-	if err := rollTo(ctx, d.client, d.stack.Name, recorded, d.stderr); err != nil {
+	if err := rollTo(ctx, d.client, d.stack.Name, recorded, d.stderr, d.stack); err != nil {
 		return fmt.Errorf("%v; the rollback failed too: %w", cause, err)
 	}
 	return &rolledBackError{cause: cause}
 }
 
 // rollTo plans the stack back to a recorded spec and executes that plan.
-func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer) error {
+// secretsFrom, when given, supplies the secrets a record never holds.
+func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, secretsFrom ...*model.Stack) error {
 	stack, images, err := decodeSpec(name, recorded)
 	if err != nil {
 		return err
+	}
+	for _, from := range secretsFrom {
+		withSecrets(stack, from) // stack_volumes.go
 	}
 	state, err := c.ReadState(ctx)
 	if err != nil {
@@ -151,8 +170,11 @@ func execute(ctx context.Context, c *incus.Client, state *model.ClusterState, st
 	for _, m := range state.Members {
 		members[m.Name] = m
 	}
-	act := &stackActuator{client: c, stack: stack, images: images, members: members}
-	return rollout.Execute(ctx, plan, stack, act, rollout.Options{Progress: stderr})
+	act := &stackActuator{client: c, stack: stack, images: images, members: members,
+		volumes: newSlotVolumes(c, stack, state.RootPool, plan)}
+	outcome, err := rollout.Execute(ctx, plan, stack, act, rollout.Options{Progress: stderr})
+	outcome.Done = append(outcome.Done, act.volumes.log...)
+	return outcome, err
 }
 
 // rolledBackError reports an update that failed and was rolled back.

@@ -22,6 +22,8 @@ type stackPresentParams struct {
 	Profiles      []string            `json:"profiles"`
 	Services      []string            `json:"services"`
 	ForceRecreate bool                `json:"force_recreate"`
+	MoveVolumes   bool                `json:"move_volumes"`
+	PruneVolumes  bool                `json:"prune_volumes"`
 	LockTimeout   *float64            `json:"lock_timeout"`
 	Cluster       *model.ClusterState `json:"cluster"`
 }
@@ -64,6 +66,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	plan, res, err := planner.Plan(stack, d.state, planner.Options{
 		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
+		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes,
 	})
 	if err != nil {
 		return protocol.Response{}, err
@@ -92,6 +95,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	if plan, res, err = planner.Plan(stack, d.state, planner.Options{
 		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
+		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes,
 	}); err != nil {
 		return resp, err
 	}
@@ -191,6 +195,7 @@ type stackActuator struct {
 	stack   *model.Stack
 	images  map[string]incus.Image
 	members map[string]model.Member
+	volumes *slotVolumes // stack_volumes.go
 }
 
 func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
@@ -200,9 +205,18 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	}
 	img := a.images[s.Service]
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
-	files := svc.Files
+	if a.volumes != nil {
+		devices, err := a.volumes.prepare(ctx, svc, s)
+		if err != nil {
+			return err
+		}
+		for name, dev := range devices {
+			post.Devices[name] = dev
+		}
+	}
+	files := append(append([]model.File{}, svc.Files...), svc.Secrets...)
 	if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
-		files = append(append([]model.File{}, files...), hosts)
+		files = append(files, hosts)
 	}
 	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
 }

@@ -18,12 +18,14 @@ type deployedSpec struct {
 	// Bundle is the sha256 of the bundle deployed ("" for compose input),
 	// so status shows it and a rollback returns to the previous one.
 	Bundle string `json:"bundle,omitempty"`
+	// Volumes are the stack's named volumes (secrets are never recorded).
+	Volumes []model.Volume `json:"volumes,omitempty"`
 }
 
 const specVersion = 1
 
 func encodeSpec(stack *model.Stack, images map[string]incus.Image) (string, error) {
-	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle}
+	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle, Volumes: stack.Volumes}
 	for name, img := range images {
 		spec.Images[name] = img.Fingerprint
 	}
@@ -41,13 +43,13 @@ func decodeSpec(name, raw string) (*model.Stack, map[string]incus.Image, error) 
 	for svc, fp := range spec.Images {
 		images[svc] = incus.PinnedImage(fp)
 	}
-	return &model.Stack{Name: name, Services: spec.Services, Bundle: spec.Bundle}, images, nil
+	return &model.Stack{Name: name, Services: spec.Services, Bundle: spec.Bundle, Volumes: spec.Volumes}, images, nil
 }
 
 // withRollbackConfig returns a copy of the stack that rolls with each
 // service's rollback_config instead of its update_config.
 func withRollbackConfig(stack *model.Stack) *model.Stack {
-	out := &model.Stack{Name: stack.Name, Bundle: stack.Bundle, Services: append([]model.Service{}, stack.Services...)}
+	out := &model.Stack{Name: stack.Name, Bundle: stack.Bundle, Volumes: stack.Volumes, Services: append([]model.Service{}, stack.Services...)}
 	for i := range out.Services {
 		out.Services[i].Deploy.UpdateConfig = out.Services[i].Deploy.RollbackConfig
 	}

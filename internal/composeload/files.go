@@ -23,9 +23,9 @@ const maxSupportBytes = 1 << 20
 const defaultConfigMode = 0o444
 
 // serviceFiles collects the support files of one service: bind mounts of
-// single files and configs. Other mounts (directories, named volumes,
-// tmpfs) cannot be copied into an instance and are reported, not dropped
-// silently.
+// single files and configs. Named volumes and tmpfs mounts are mounts
+// (volumes.go); other mounts (directories, anonymous volumes) cannot be
+// copied into an instance and are reported, not dropped silently.
 func serviceFiles(p *types.Project, s types.ServiceConfig, w *warnings) ([]model.File, error) {
 	var files []model.File
 	for _, v := range s.Volumes {
@@ -49,9 +49,6 @@ func serviceFiles(p *types.Project, s types.ServiceConfig, w *warnings) ([]model
 			files = append(files, f)
 		}
 	}
-	if len(s.Secrets) > 0 {
-		w.add(fmt.Sprintf("service %q: secrets are not supported yet and are ignored: nothing is mounted at /run/secrets", s.Name))
-	}
 	slices.SortFunc(files, func(a, b model.File) int { return strings.Compare(a.Target, b.Target) })
 	for i := 1; i < len(files); i++ {
 		if files[i].Target == files[i-1].Target {
@@ -68,12 +65,12 @@ func volumeFile(dir, service string, v types.ServiceVolumeConfig, w *warnings) (
 	switch v.Type {
 	case types.VolumeTypeBind:
 	case types.VolumeTypeVolume:
-		what := "anonymous volume"
-		if v.Source != "" {
-			what = fmt.Sprintf("named volume %q", v.Source)
+		if v.Source == "" {
+			w.add(fmt.Sprintf("service %q: anonymous volume at %s is not supported and is ignored: data written there stays in each instance (name the volume to keep it)", service, v.Target))
 		}
-		w.add(fmt.Sprintf("service %q: %s at %s is not supported yet and is ignored: data written there stays in each instance", service, what, v.Target))
-		return model.File{}, false, nil
+		return model.File{}, false, nil // named volumes: volumes.go
+	case types.VolumeTypeTmpfs:
+		return model.File{}, false, nil // volumes.go
 	default:
 		w.add(fmt.Sprintf("service %q: %s mount at %s is not supported and is ignored", service, v.Type, v.Target))
 		return model.File{}, false, nil

@@ -78,6 +78,11 @@ func checkInvariants(t *testing.T, st *model.Stack) {
 		default:
 			t.Errorf("%s: restart condition %q", s.Name, d.RestartPolicy.Condition)
 		}
+		for _, m := range s.Mounts {
+			if !strings.HasPrefix(m.Target, "/") || m.Type == model.MountVolume && st.Volume(m.Source) == nil {
+				t.Errorf("%s: mount %+v (volumes %+v)", s.Name, m, st.Volumes)
+			}
+		}
 		for _, p := range s.Ports {
 			if p.Target < 1 || p.Target > 65535 || p.PublishedEnd < p.PublishedStart || (p.Protocol != "tcp" && p.Protocol != "udp") {
 				t.Errorf("%s: port %+v", s.Name, p)

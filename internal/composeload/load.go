@@ -58,7 +58,7 @@ func Load(ctx context.Context, o Options) (stack *model.Stack, err error) {
 			return nil, err
 		}
 	}
-	return toStack(o.Name, onlyServices(project, o.Services), w)
+	return toStack(o.Name, onlyServices(project, o.Services), o.Pinned, w)
 }
 
 // loadProject runs compose-go's loader over the input with our environment
@@ -116,6 +116,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	if err == nil {
 		resolveFromProcess(project, env)
 		resolveConfigEnvironment(project, env) // files.go
+		resolveSecretEnvironment(project, env) // secrets.go
 		env.warnings(w)
 		return project, nil
 	}
@@ -166,8 +167,13 @@ func resolveFromProcess(p *types.Project, env *environment) {
 
 // toStack converts every service, in name order so errors and warnings are
 // deterministic.
-func toStack(name string, p *types.Project, w *warnings) (*model.Stack, error) {
+func toStack(name string, p *types.Project, pinned bool, w *warnings) (*model.Stack, error) {
 	st := &model.Stack{Name: name}
+	volumes, err := toVolumes(p, w) // volumes.go
+	if err != nil {
+		return nil, err
+	}
+	st.Volumes = volumes
 	for _, svcName := range sortedKeys(p.Services) {
 		s := p.Services[svcName]
 		files, err := serviceFiles(p, s, w) // files.go
@@ -185,6 +191,12 @@ func toStack(name string, p *types.Project, w *warnings) (*model.Stack, error) {
 			w.add(msg)
 		}
 		svc.Files, svc.Hash = files, withFiles(svc.Hash, files)
+		if svc.Mounts, err = serviceMounts(s); err != nil { // volumes.go
+			return nil, err
+		}
+		if svc.Secrets, err = serviceSecrets(p, s, pinned, w); err != nil { // secrets.go
+			return nil, err
+		}
 		st.Services = append(st.Services, svc)
 	}
 	if n := supportBytes(st.Services); n > maxSupportBytes {

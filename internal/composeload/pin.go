@@ -55,7 +55,7 @@ func Pin(ctx context.Context, o Options, resolve Resolver) (pinned *Pinned, err 
 		return nil, err
 	}
 	project = onlyServices(project, o.Services)
-	stack, err := toStack(o.Name, project, w)
+	stack, err := toStack(o.Name, project, false, w)
 	if err != nil {
 		return nil, err
 	}

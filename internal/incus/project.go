@@ -9,12 +9,14 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
-// projectFeatures turns off every per-project feature but instances: a stack
-// shares images, profiles, storage and networks with the default project.
+// projectFeatures turns off every per-project feature but instances and
+// custom volumes: a stack shares images, profiles, pools and networks with
+// the default project, while its named volumes live in (and are owned by)
+// its own project.
 var projectFeatures = map[string]string{
 	"features.images":          "false",
 	"features.profiles":        "false",
-	"features.storage.volumes": "false",
+	"features.storage.volumes": "true", // volumes are owned by the project
 	"features.storage.buckets": "false",
 	"features.networks":        "false",
 	"features.networks.zones":  "false",

@@ -61,7 +61,14 @@ func (c *Client) call(ctx context.Context, method, path string, s Scope, body, o
 // callOp makes one REST call that starts a background operation and waits
 // for it within the call timeout. what names the action in errors.
 func (c *Client) callOp(ctx context.Context, method, path string, s Scope, body any, what string) error {
-	op, _, err := c.srv.RawOperation(method, "/1.0"+pathWithScope(path, s), body, "")
+	srv := c.srv
+	if s.Target != "" {
+		// The operation runs on the target member, and only that member
+		// knows it: waiting for it must be sent there too (with ?target=).
+		srv = srv.UseTarget(s.Target)
+	}
+	// RawOperation adds the /1.0 prefix itself (unlike RawQuery).
+	op, _, err := srv.RawOperation(method, pathWithScope(path, s), body, "")
 	if err != nil {
 		return classify(err, "%s", what)
 	}

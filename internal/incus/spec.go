@@ -55,7 +55,11 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	secCfg, secRaw := securityConfig(svc.Runtime)
 	maps.Copy(cfg, rtCfg)
 	maps.Copy(cfg, secCfg)
-	if r := rawLXC(append(append(append(raw, rtRaw...), secRaw...), tmpfsMounts(svc.Runtime)...)); r != "" {
+	raw = append(raw, rtRaw...)
+	raw = append(raw, secRaw...)
+	raw = append(raw, tmpfsMounts(svc.Runtime)...) // spec_tmpfs.go: the tmpfs and shm_size keys
+	raw = append(raw, tmpfsMountLines(svc)...)     // spec_volumes.go: type: tmpfs mounts
+	if r := rawLXC(raw); r != "" {
 		cfg["raw.lxc"] = r
 	}
 	if v := publishedValue(svc.Ports, step.HostPorts); v != "" { // spec_ports.go

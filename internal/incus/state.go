@@ -27,8 +27,13 @@ func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 	if err != nil {
 		return nil, classify(err, "list storage pools")
 	}
+	poolNames := make([]string, 0, len(pools))
 	for _, p := range pools {
 		st.StoragePools = append(st.StoragePools, model.StoragePool{Name: p.Name, Driver: p.Driver})
+		poolNames = append(poolNames, p.Name)
+	}
+	if st.Volumes, err = c.readVolumes(ctx, poolNames); err != nil { // volumes.go
+		return nil, err
 	}
 	if st.RootPool, err = c.rootPool(); err != nil { // rootpool.go
 		return nil, err

@@ -15,6 +15,8 @@ type ClusterState struct {
 	Members      []Member      `json:"members"`
 	StoragePools []StoragePool `json:"storage_pools"`
 	Instances    []Instance    `json:"instances"`
+	// Volumes are the custom storage volumes of all projects (volume.go).
+	Volumes []VolumeState `json:"volumes,omitempty"`
 	// RootPool is the storage pool of the root disk that stack instances
 	// get (from the profile they are created with); "" = unknown. It lets
 	// the pure planner tell, even offline, whether replicas could fail

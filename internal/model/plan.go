@@ -7,6 +7,12 @@ const (
 	OpReplace = "replace"
 	OpUpdate  = "update"
 	OpDelete  = "delete"
+	// Volume steps: custom storage volumes created, moved to another
+	// member (Step.OldMember → Step.Member) or deleted. Volume and Pool
+	// name the volume; Member is "" on a shared pool.
+	OpVolumeCreate = "create-volume"
+	OpVolumeMove   = "move-volume"
+	OpVolumeDelete = "delete-volume"
 )
 
 // Step reasons.
@@ -22,6 +28,10 @@ const (
 	// ReasonDuplicateSlot marks the extra instances when several claim one
 	// slot (a run killed mid-update leaves them); they go first.
 	ReasonDuplicateSlot = "duplicate slot"
+	// ReasonPrune marks a volume no slot uses any more, deleted on request.
+	ReasonPrune = "prune"
+	// ReasonStackAbsent marks what stack.absent removes.
+	ReasonStackAbsent = "stack absent"
 )
 
 // Plan is the ordered list of steps that takes a stack to its desired state.
@@ -46,6 +56,17 @@ type Step struct {
 	// HostPorts are the host ports this slot publishes (index-aligned with
 	// Service.Ports; 0 = not published). Filled by the planner.
 	HostPorts []int `json:"host_ports,omitempty"`
+	// Volume and Pool name the custom volume of a volume step.
+	Volume string `json:"volume,omitempty"`
+	Pool   string `json:"pool,omitempty"`
+	// Sticky names the volume that ties a slot to its member, when that
+	// decided the placement.
+	Sticky string `json:"sticky,omitempty"`
+}
+
+// IsVolumeOp reports whether the step acts on a storage volume.
+func (s Step) IsVolumeOp() bool {
+	return s.Op == OpVolumeCreate || s.Op == OpVolumeMove || s.Op == OpVolumeDelete
 }
 
 // Changes reports whether the plan does anything besides keeping.

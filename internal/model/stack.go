@@ -13,6 +13,8 @@ type Stack struct {
 	// Bundle is the sha256 of the bundle the stack was loaded from; empty
 	// when it came from plain compose files (see file.go).
 	Bundle string `json:",omitempty"`
+	// Volumes are the top-level named volumes (volume.go), sorted by Name.
+	Volumes []Volume `json:",omitempty"`
 	// Warnings found while loading (ignored fields, seed quirks); reported once.
 	Warnings []string
 }
@@ -35,6 +37,12 @@ type Service struct {
 	// Files are support files (bind-mounted files, configs) pushed into
 	// each instance before it starts; their digests are part of Hash.
 	Files []File `json:",omitempty"`
+	// Mounts are the named-volume and tmpfs mounts (volume.go).
+	Mounts []Mount `json:",omitempty"`
+	// Secrets are pushed to /run/secrets/<name> (mode 0400) like Files,
+	// but never serialised: they stay out of the stack record, responses
+	// and logs. Only their names and targets are part of Hash.
+	Secrets []File `json:"-"`
 	// Hash is the config hash (Compose ServiceHash rules) of the service,
 	// without the image fingerprint, which only the Incus side can resolve.
 	Hash string

@@ -56,6 +56,15 @@ func brief(steps []model.Step) []string {
 		if len(s.HostPorts) > 0 {
 			b += fmt.Sprintf(" %v", s.HostPorts)
 		}
+		if s.Volume != "" {
+			b += " vol=" + s.Volume
+		}
+		if s.OldMember != "" && s.OldInstance == "" {
+			b += " from=" + s.OldMember
+		}
+		if s.Sticky != "" {
+			b += " sticky=" + s.Sticky
+		}
 		out[i] = b
 	}
 	return out

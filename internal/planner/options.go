@@ -12,6 +12,12 @@ type Options struct {
 	// ImageFingerprints maps a service name to its resolved image
 	// fingerprint; it may be empty (offline planning).
 	ImageFingerprints map[string]string
+	// MoveVolumes lets a slot whose volume lives on a member it cannot run
+	// on now move there with its volume (copied with an explicit target);
+	// without it such a slot stays put with a warning.
+	MoveVolumes bool
+	// PruneVolumes deletes the stack's volumes no slot uses any more.
+	PruneVolumes bool
 }
 
 // Result carries what the caller should report besides the plan.

@@ -37,6 +37,10 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 		return plan, res, err
 	}
 
+	vols := newVolumeIndex(desired, state, opts) // volumes.go
+	if err := vols.check(); err != nil {
+		return plan, res, err
+	}
 	cl := scheduler.NewCluster(state)
 	taken, notes := occupied(desired.Name, state, cl)
 	res.Warnings = append(res.Warnings, notes...)
@@ -46,7 +50,7 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 		if !selected(svc.Name) {
 			continue
 		}
-		sp, err := classify(svc, cur[svc.Name], cl, opts, taken)
+		sp, err := classify(svc, cur[svc.Name], cl, opts, taken, vols)
 		if err != nil {
 			return plan, res, err
 		}
@@ -64,6 +68,8 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 			return plan, res, err
 		}
 		res.Warnings = append(res.Warnings, sp.overlapReplaces()...)
+		res.Warnings = append(res.Warnings, sp.stopFirstWarning()...) // sticky.go
+		res.Warnings = append(res.Warnings, sp.planVolumes()...)      // volume_steps.go
 		res.Warnings = append(res.Warnings, sp.notices()...)
 	}
 
@@ -90,6 +96,11 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 	orphans, notes := orphanSteps(desired, cur, selected, cl)
 	plan.Steps = append(plan.Steps, orphans...)
 	res.Warnings = append(res.Warnings, notes...)
+	if len(opts.Services) == 0 {
+		dels, notes := vols.orphans(cl) // volume_steps.go
+		plan.Steps = append(plan.Steps, dels...)
+		res.Warnings = append(res.Warnings, notes...)
+	}
 	if w := storageWarning(desired, state, runningAfter(plan)); w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
@@ -97,7 +108,7 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 }
 
 // classify prepares a service's scheduler and runs pass 1 on its instances.
-func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options, taken map[string]bool) (*servicePlan, error) {
+func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options, taken map[string]bool, vols *volumeIndex) (*servicePlan, error) {
 	switch svc.Deploy.Mode {
 	case "", model.ModeReplicated, model.ModeGlobal:
 	default:
@@ -107,7 +118,9 @@ func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Op
 	if err != nil {
 		return nil, &SpecError{svc.Name, err}
 	}
-	sp := &servicePlan{svc: svc, sched: sched, fp: opts.ImageFingerprints[svc.Name], force: opts.ForceRecreate, existing: list, occupied: taken}
+	sp := &servicePlan{svc: svc, sched: sched, fp: opts.ImageFingerprints[svc.Name], force: opts.ForceRecreate, existing: list, occupied: taken,
+		vols: vols, cl: cl, sticky: map[int]sticky{}, moves: map[int]string{}}
+	sp.stopFirst = sp.volumeOrder() // sticky.go
 	winners, losers := dedupe(list, sp.rank)
 	// Most instances end up kept; sizing once avoids regrowing 168-byte steps.
 	sp.keeps = make([]model.Step, 0, len(winners))

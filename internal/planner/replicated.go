@@ -26,15 +26,17 @@ func (p *servicePlan) classifyReplicated(winners []current, cl *scheduler.Cluste
 		switch {
 		case w.slot > n:
 			p.remove(w, model.ReasonScaleDown, cl)
+		case p.movesHome(w): // sticky.go
 		case p.sched.Fits(w.member):
 			p.stay(w)
+		case p.holdBack(w.slot, &w): // sticky.go
 		default:
 			cl.Release(w.member)
 			p.pending = append(p.pending, pending{slot: w.slot, old: &w})
 		}
 	}
 	for slot := 1; slot <= n; slot++ {
-		if !have[slot] {
+		if !have[slot] && !p.holdBack(slot, nil) {
 			p.pending = append(p.pending, pending{slot: slot})
 		}
 	}
@@ -48,6 +50,7 @@ func (p *servicePlan) placeReplicated() error {
 		return nil
 	}
 	sortPending(p.pending)
+	p.pending = p.placeSticky(p.pending) // sticky.go
 	members, err := p.sched.Place(len(p.pending))
 	if err != nil {
 		return err

@@ -30,6 +30,15 @@ type servicePlan struct {
 	notes    []string        // warnings found while classifying (offline.go)
 	occupied map[string]bool // names held by instances the stack cannot read
 	portBuf  []int
+
+	// Volumes (sticky.go, volume_steps.go).
+	vols        *volumeIndex
+	cl          *scheduler.Cluster
+	sticky      map[int]sticky // slot → the member its volume ties it to
+	moves       map[int]string // slot → member its volumes move off (move_volumes)
+	stopFirst   string         // why updates must run stop-first; "" = free
+	volumeOps   []model.Step   // volume creates and moves, before the instance steps
+	staleCopies []model.Step   // deletes of copies a cut-short move left, last
 }
 
 // name is the instance name of a new slot: <service>-<slot>, unless an

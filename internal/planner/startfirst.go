@@ -31,7 +31,8 @@ func alternateName(primary, old string) string {
 // warning, rather than failing the update.
 func (p *servicePlan) overlapReplaces() []string {
 	var warnings []string
-	startFirst := p.svc.Deploy.UpdateConfig.Order == model.OrderStartFirst
+	// Volumes on a local pool may force stop-first (sticky.go).
+	startFirst := p.svc.Deploy.UpdateConfig.Order == model.OrderStartFirst && p.stopFirst == ""
 	// Old instances of moved slots leave their member once the update is
 	// done; counting that keeps the final spread even.
 	leaving := map[string]int{}
@@ -44,7 +45,7 @@ func (p *servicePlan) overlapReplaces() []string {
 		s := &p.replaces[i]
 		moved := s.Member != s.OldMember
 		switch {
-		case moved && (startFirst || s.Reason == model.ReasonMemberLost):
+		case moved && (startFirst || s.Reason == model.ReasonMemberLost) && p.stopFirst == "":
 			s.Order = model.OrderStartFirst
 		case !startFirst:
 			continue

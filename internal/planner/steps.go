@@ -18,6 +18,7 @@ func (p *servicePlan) appendSteps(dst []model.Step) []model.Step {
 	sortDeletes(p.deletes)
 	sortBySlot(p.keeps)
 	p.batch()
+	dst = append(dst, p.volumeOps...) // volumes first: the instances attach them
 	for _, d := range p.deletes {
 		if d.Reason == model.ReasonDuplicateSlot {
 			dst = append(dst, d)
@@ -30,11 +31,12 @@ func (p *servicePlan) appendSteps(dst []model.Step) []model.Step {
 			out = append(out, d)
 		}
 	}
-	return append(out, p.keeps...)
+	out = append(out, p.keeps...)
+	return append(out, p.staleCopies...)
 }
 
 func (p *servicePlan) len() int {
-	return len(p.replaces) + len(p.creates) + len(p.deletes) + len(p.keeps)
+	return len(p.replaces) + len(p.creates) + len(p.deletes) + len(p.keeps) + len(p.volumeOps) + len(p.staleCopies)
 }
 
 // batch numbers the replaces by update_config.parallelism (0 = all in
@@ -43,7 +45,7 @@ func (p *servicePlan) len() int {
 func (p *servicePlan) batch() {
 	uc := p.svc.Deploy.UpdateConfig
 	order := uc.Order
-	if order == "" {
+	if order == "" || p.stopFirst != "" {
 		order = model.OrderStopFirst
 	}
 	for i := range p.replaces {

@@ -36,6 +36,11 @@ func storageWarning(desired *model.Stack, state *model.ClusterState, after map[s
 	}
 	var several []string
 	for _, svc := range desired.Services {
+		// Services with named volumes are sticky (sticky.go) and warned
+		// about on their own when a member goes away.
+		if hasVolumes(svc) {
+			continue
+		}
 		if (svc.Deploy.Mode == model.ModeGlobal || svc.Deploy.Replicas > 1) && (after == nil || after[svc.Name] > 1) {
 			several = append(several, svc.Name)
 		}
@@ -61,9 +66,14 @@ func verb(n int) string {
 func runningAfter(plan model.Plan) map[string]int {
 	out := map[string]int{}
 	for _, s := range plan.Steps {
-		if s.Op != model.OpDelete {
+		switch s.Op {
+		case model.OpCreate, model.OpKeep, model.OpReplace, model.OpUpdate:
 			out[s.Service]++
 		}
 	}
 	return out
+}
+
+func hasVolumes(svc model.Service) bool {
+	return slices.ContainsFunc(svc.Mounts, func(m model.Mount) bool { return m.Type == model.MountVolume })
 }

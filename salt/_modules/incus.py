@@ -550,6 +550,8 @@ def _stack_params(
     support_files=None,
     lock_timeout=None,
     saltenv=None,
+    move_volumes=None,
+    prune_volumes=None,
 ):
     """stack.present params, with salt:// inputs cached; returns (params, problems)."""
     problems = []
@@ -578,6 +580,8 @@ def _stack_params(
         "profiles": list(profiles) if profiles else None,
         "services": list(services) if services else None,
         "force_recreate": bool(force_recreate) if force_recreate is not None else None,
+        "move_volumes": True if move_volumes else None,
+        "prune_volumes": True if prune_volumes else None,
         "lock_timeout": lock_timeout,
     }
     return _clean(params), problems
@@ -589,7 +593,8 @@ def deploy(name, test=None, connection=None, secrets=None, **kwargs):
 
     Keyword arguments: compose_files (list of salt:// or local paths),
     compose_yaml (inline: a YAML string, or the Compose mapping), bundle, project_dir, env (dict), profiles,
-    services, force_recreate, support_files, saltenv.
+    services, force_recreate, support_files, saltenv, move_volumes,
+    prune_volumes.
 
     CLI example::
 
@@ -613,9 +618,15 @@ def plan(name, connection=None, secrets=None, **kwargs):
     return deploy(name, test=True, connection=connection, secrets=secrets, **kwargs)
 
 
-def remove(name, test=None, connection=None):
-    """stack.absent: remove every instance of stack NAME and its project."""
-    return call("stack.absent", {"name": name}, test, connection)
+def remove(name, test=None, connection=None, volumes=False):
+    """
+    stack.absent: remove every instance of stack NAME and its project. Its
+    named volumes (and the project holding them) are kept unless volumes=True.
+    """
+    params = {"name": name}
+    if volumes:
+        params["volumes"] = True
+    return call("stack.absent", params, test, connection)
 
 
 def stack_status(name, connection=None):

@@ -335,3 +335,16 @@ def test_compose_yaml_mapping_is_serialised(mod, fake_bin):
     mod.deploy("web", compose_yaml={"services": {"web": {"image": "busybox"}}})
     sent = fake_bin.calls()[-1]["request"]["params"]["compose_yaml"]
     assert json.loads(sent) == {"services": {"web": {"image": "busybox"}}}
+
+
+def test_volume_options_pass_through(mod, fake_bin):
+    mod.__opts__["incus_fleet.bin"] = fake_bin.path
+    mod.remove("web", volumes=True)
+    mod.deploy("web", compose_yaml="services: {}", move_volumes=True, prune_volumes=True)
+    mod.deploy("web", compose_yaml="services: {}", move_volumes=False)
+    got = [c["request"]["params"] for c in fake_bin.calls()]
+    assert got == [
+        {"name": "web", "volumes": True},
+        {"name": "web", "compose_yaml": "services: {}", "move_volumes": True, "prune_volumes": True},
+        {"name": "web", "compose_yaml": "services: {}"},
+    ]
