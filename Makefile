@@ -18,7 +18,7 @@ SALT_VENV   ?= /opt/incus-fleet/salt-venv
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/incus-fleet
+	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/incus-fleet
 
 lint:
 	@test -z "$$(gofmt -l cmd internal schemas)" || { gofmt -l cmd internal schemas; echo 'gofmt needed'; exit 1; }
