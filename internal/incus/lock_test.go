@@ -193,7 +193,7 @@ func TestLockUnreadableRecordIsStaleAfterOneLease(t *testing.T) {
 // lock alone.
 func TestLockTakeoverOfStaleLockIsAtomic(t *testing.T) {
 	c := bed(t)
-	shortLease(t, time.Second)
+	shortLease(t, 3*time.Second)
 	stack := lockStack(t, c, "race")
 	writeLockRecord(t, c, stack, `{"owner":"dead:1:x","host":"dead","pid":1}`)
 

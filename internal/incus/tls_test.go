@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -64,6 +66,7 @@ func fakeIncus(t *testing.T, pick func() tls.Certificate) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"type":"sync","status_code":200,"metadata":{"auth":"trusted","environment":{"server_name":"fake"}}}`))
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
 	// Our own TLS listener: httptest's would present its built-in
 	// certificate to clients that send no server name.
 	srv.Listener = tls.NewListener(srv.Listener, &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
