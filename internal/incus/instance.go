@@ -2,6 +2,7 @@ package incus
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -52,7 +53,9 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 		s.Target = member
 	}
 	if err := c.callOp(ctx, http.MethodPost, "/instances", s, post, "create "+post.Name+" on "+member); err != nil {
-		return err
+		if !errors.Is(err, errOpVanished) || !c.instanceIs(ctx, stack, post.Name, -1) {
+			return err
+		}
 	}
 	if err := c.pushFiles(ctx, stack, post.Name, files); err != nil {
 		// Its hash claims the files: an instance without them must not
@@ -85,8 +88,22 @@ func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 	}
 	crashpoint.Hit("stopped-not-deleted")
 	return c.retryBusy(ctx, "delete "+name, func() error {
-		return c.callOp(ctx, http.MethodDelete, instancePath(name), Scope{Project: stack}, nil, "delete "+name)
+		err := c.callOp(ctx, http.MethodDelete, instancePath(name), Scope{Project: stack}, nil, "delete "+name)
+		if errors.Is(err, errOpVanished) && !c.instanceIs(ctx, stack, name, -1) {
+			return nil
+		}
+		return err
 	})
+}
+
+// instanceIs reports whether an instance exists (status -1) or exists with
+// that status code: how a caller learns what an operation Incus forgot did.
+func (c *Client) instanceIs(ctx context.Context, stack, name string, status int) bool {
+	var inst Instance
+	if _, err := c.call(ctx, http.MethodGet, instancePath(name), Scope{Project: stack}, nil, &inst); err != nil {
+		return false
+	}
+	return status < 0 || inst.StatusCode == status
 }
 
 func (c *Client) setState(ctx context.Context, stack, name, action string) error {
@@ -108,7 +125,15 @@ func (c *Client) stop(ctx context.Context, stack, name string, grace time.Durati
 
 func (c *Client) setStateTimeout(ctx context.Context, stack, name, action string, timeout int, force bool) error {
 	req := instanceStatePut{Action: action, Timeout: timeout, Force: force}
+	want := statusRunning
+	if action == "stop" {
+		want = statusStopped
+	}
 	return c.retryBusy(ctx, action+" "+name, func() error {
-		return c.callOp(ctx, http.MethodPut, instancePath(name)+"/state", Scope{Project: stack}, req, action+" "+name)
+		err := c.callOp(ctx, http.MethodPut, instancePath(name)+"/state", Scope{Project: stack}, req, action+" "+name)
+		if errors.Is(err, errOpVanished) && c.instanceIs(ctx, stack, name, want) {
+			return nil
+		}
+		return err
 	})
 }

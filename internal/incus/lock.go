@@ -94,6 +94,7 @@ func (c *Client) AcquireLock(ctx context.Context, stack string, wait time.Durati
 				lastWrite: attempt, Warnings: w.warnings}
 			c.addGuard(l)
 			go l.refresh()
+			c.settle(ctx, stack)
 			return l, nil
 		}
 		took, err := w.observe(ctx, held)

@@ -38,6 +38,12 @@ func (o *Operation) done() bool { return o.StatusCode >= opSuccess }
 // long wait is several requests and a hung daemon still ends in a timeout.
 const opWaitChunk = 60 * time.Second
 
+// errOpVanished marks a wait for an operation Incus no longer knows: it
+// forgets an operation 5 s after it ended, so a wait that reaches the
+// daemon later (an overloaded machine) cannot learn how it ended. Callers
+// that can, check the outcome on the object itself.
+var errOpVanished = errors.New("operation vanished")
+
 // errOpTimeout marks a wait that ran out of its own limit (the operation
 // may still be running in Incus).
 var errOpTimeout = errors.New("operation still running")
@@ -68,6 +74,9 @@ func (c *Client) waitOpOn(ctx context.Context, id, target string, limit time.Dur
 			return nil, ctx.Err()
 		case err != nil && statusIs(err, http.StatusGatewayTimeout, http.StatusRequestTimeout):
 			continue // the wait itself timed out on the server side
+		case err != nil && statusIs(err, http.StatusNotFound):
+			return nil, fmt.Errorf("%s: Incus no longer knows operation %s: it ended more than 5 s before the wait reached the daemon "+
+				"(is the machine overloaded?), so how it ended is unknown: %w", what, id, errOpVanished)
 		case err != nil:
 			return nil, classify(err, "%s", what)
 		case !op.done():
