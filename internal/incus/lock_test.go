@@ -112,7 +112,7 @@ func TestLockHolderThatLostTheLockStopsBeforeItsNextChange(t *testing.T) {
 // that expired an hour ago by its own clock.
 func TestLockLiveHolderWithSameHostNameAndSkewedClockIsNotTakenOver(t *testing.T) {
 	c := bed(t)
-	shortLease(t, 1500*time.Millisecond)
+	shortLease(t, 3*time.Second)
 	stack := lockStack(t, c, "skew")
 	host, _ := os.Hostname()
 	past := time.Now().Add(-time.Hour).UTC()
