@@ -10,7 +10,6 @@ import (
 	"testing"
 )
 
-
 func mustIncus(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := incusCLI(t, args...)
