@@ -18,7 +18,7 @@ SALT_VENV   ?= /opt/incus-fleet/salt-venv
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/incus-fleet
+	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/incus-fleet
 
 lint:
 	@test -z "$$(gofmt -l cmd internal schemas)" || { gofmt -l cmd internal schemas; echo 'gofmt needed'; exit 1; }
@@ -60,7 +60,10 @@ demo-down:
 # to testdata/bench/results.md and the terminal.
 bench: testbed-up build
 	$(GO) test -run '^$$' -bench 'Plan' -benchmem ./internal/planner/ | tee bench.txt
-	$(WITH_TESTBED) $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 10m ./internal/integration/ | tee -a bench.txt
+	$(WITH_TESTBED) $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 20m ./internal/integration/ | tee -a bench.txt
+	echo "fact binary_bytes $$(stat -c %s $(BIN))" | tee -a bench.txt
+	echo "fact modules $$($(GO) list -m all | wc -l)" | tee -a bench.txt
+	! $(GO) list -m all | grep -q '^github.com/lxc/incus'
 	python3 testdata/bench/report.py bench.txt | tee testdata/bench/results.md
 
 # Each fuzz target for a bounded time (make test runs them for 5 s each);

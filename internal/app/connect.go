@@ -35,14 +35,9 @@ func connect(ctx context.Context, req *protocol.Request) (*incus.Client, error) 
 		if err != nil || u.Host == "" {
 			return nil, protocol.Invalid("connection.url", "%q is not an https://host:port URL", c.URL)
 		}
-		// The pin is checked during a handshake of its own; the real
-		// connection then trusts exactly the certificate that matched.
-		fp := strings.ToLower(strings.ReplaceAll(c.ServerFingerprint, ":", ""))
-		pem, err := incus.FetchPinnedCertificate(ctx, u.Host, fp)
-		if err != nil {
-			return nil, err
-		}
-		o.ServerCert = pem
+		// The pin is exclusive: only a server presenting exactly that
+		// certificate is spoken to (no system roots, no CA).
+		o.ServerFingerprint = strings.ToLower(strings.ReplaceAll(c.ServerFingerprint, ":", ""))
 	}
 	return incus.Connect(ctx, o)
 }

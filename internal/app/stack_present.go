@@ -99,7 +99,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}); err != nil {
 		return resp, err
 	}
-	resp = protocol.Response{Warnings: append(append([]string{}, stack.Warnings...), res.Warnings...)}
+	resp = protocol.Response{Warnings: append(append(append([]string{}, stack.Warnings...), res.Warnings...), lock.Warnings...)}
 	resp.Set("plan", plan)
 	setBundle(&resp, stack)
 	outcome, err := d.apply(ctx, plan)

@@ -2,8 +2,7 @@ package incus
 
 import (
 	"context"
-
-	"github.com/lxc/incus/v6/shared/api"
+	"net/http"
 )
 
 // Clustered reports whether the server is a cluster member; ServerName is
@@ -15,11 +14,16 @@ func (c *Client) ServerName() string { return c.server }
 // its certificate fingerprint, which is the cluster certificate's once
 // clustered: what joining members pin.
 func (c *Client) ServerConfig() (config map[string]string, fingerprint string, err error) {
-	info, _, err := c.srv.GetServer()
+	info, _, err := c.serverInfo(context.Background())
 	if err != nil {
 		return nil, "", classify(err, "read server config")
 	}
 	return info.Config, info.Environment.CertificateFingerprint, nil
+}
+
+// serverPut is the writable part of GET /1.0.
+type serverPut struct {
+	Config map[string]string `json:"config"`
 }
 
 // SetServerConfig sets the given keys and leaves every other key alone.
@@ -27,39 +31,47 @@ func (c *Client) SetServerConfig(set map[string]string) error {
 	if len(set) == 0 {
 		return nil
 	}
-	info, etag, err := c.srv.GetServer()
+	ctx := context.Background()
+	info, etag, err := c.serverInfo(ctx)
 	if err != nil {
 		return classify(err, "read server config")
 	}
-	put := info.Writable()
-	if put.Config == nil {
-		put.Config = map[string]string{}
+	put := serverPut{Config: map[string]string{}}
+	for k, v := range info.Config {
+		put.Config[k] = v
 	}
 	for k, v := range set {
 		put.Config[k] = v
 	}
-	return classify(c.srv.UpdateServer(put, etag), "update server config")
+	_, err = c.callIfMatch(ctx, http.MethodPut, "", Scope{}, etag, put, nil)
+	return classify(err, "update server config")
+}
+
+// clusterPut is PUT /1.0/cluster: enable clustering, or join one.
+type clusterPut struct {
+	ServerName         string                   `json:"server_name"`
+	Enabled            bool                     `json:"enabled"`
+	MemberConfig       []clusterMemberConfigKey `json:"member_config,omitempty"`
+	ClusterAddress     string                   `json:"cluster_address,omitempty"`
+	ClusterCertificate string                   `json:"cluster_certificate,omitempty"`
+	ServerAddress      string                   `json:"server_address,omitempty"`
+	ClusterToken       string                   `json:"cluster_token,omitempty"`
+}
+
+type clusterMemberConfigKey struct {
+	Entity      string `json:"entity"`
+	Name        string `json:"name"`
+	Key         string `json:"key"`
+	Value       string `json:"value"`
+	Description string `json:"description,omitempty"`
 }
 
 // Bootstrap turns this standalone server into the first member of a new
 // cluster called after name, and refreshes the client's view of it.
 func (c *Client) Bootstrap(ctx context.Context, name string) error {
-	op, err := c.srv.UpdateCluster(api.ClusterPut{Cluster: api.Cluster{ServerName: name, Enabled: true}}, "")
-	if err != nil {
-		return classify(err, "enable clustering as %s", name)
-	}
-	if err := c.wait(ctx, op, "enable clustering as "+name); err != nil {
+	what := "enable clustering as " + name
+	if err := c.callOp(ctx, http.MethodPut, "/cluster", Scope{}, clusterPut{ServerName: name, Enabled: true}, what); err != nil {
 		return err
 	}
-	return c.refresh()
-}
-
-// refresh re-reads the server's identity after it joined or left a cluster.
-func (c *Client) refresh() error {
-	info, _, err := c.srv.GetServer()
-	if err != nil {
-		return classify(err, "read server info")
-	}
-	c.clustered, c.server = info.Environment.ServerClustered, info.Environment.ServerName
-	return nil
+	return c.refresh(ctx)
 }

@@ -2,10 +2,21 @@ package incus
 
 import (
 	"context"
+	"net/http"
 	"sync"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
+
+// serverResources is the part of GET /1.0/resources the scheduler needs.
+type serverResources struct {
+	CPU struct {
+		Total uint64 `json:"total"`
+	} `json:"cpu"`
+	Memory struct {
+		Total uint64 `json:"total"`
+	} `json:"memory"`
+}
 
 // FillCapacity records each online member's CPU threads and memory so the
 // scheduler can honour deploy.resources.reservations. It costs one call per
@@ -23,12 +34,12 @@ func (c *Client) FillCapacity(ctx context.Context, state *model.ClusterState) er
 		wg.Add(1)
 		go func(i int, m *model.Member) {
 			defer wg.Done()
-			srv := c.srv
+			s := Scope{}
 			if c.clustered {
-				srv = srv.UseTarget(m.Name)
+				s.Target = m.Name
 			}
-			res, err := srv.GetServerResources()
-			if err != nil {
+			var res serverResources
+			if _, err := c.call(ctx, http.MethodGet, "/resources", s, nil, &res); err != nil {
 				errs[i] = classify(err, "read resources of member %s", m.Name)
 				return
 			}

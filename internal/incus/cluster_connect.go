@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"sync/atomic"
 
-	incusclient "github.com/lxc/incus/v6/client"
-
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
 )
 
@@ -58,19 +56,18 @@ func ConnectCluster(ctx context.Context, a ClusterAccess) (*Client, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	args := &incusclient.ConnectionArgs{UserAgent: "incus-fleet", SkipGetEvents: true,
-		TLSClientCert: clientCert, TLSClientKey: clientKey.Reveal(), TLSServerCert: certPEM}
-	srv, err := incusclient.ConnectIncusWithContext(ctx, "https://"+addr, args)
+	setup := &tlsSetup{address: addr, clientCert: clientCert, clientKey: clientKey, serverCert: certPEM, fingerprint: a.Fingerprint}
+	conf, err := setup.config()
 	if err != nil {
-		return nil, "", scrub(fmt.Errorf("cannot connect to %s with the fleet client certificate: %v: %w", a.URL, err, ErrUnreachable), clientKey)
+		return nil, "", scrub(fmt.Errorf("trust.client_cert / client_key: %w", err), clientKey)
 	}
 	requests := &atomic.Int64{}
-	if err := countRequests(srv, requests); err != nil {
-		return nil, "", fmt.Errorf("connection to %s: %v: %w", a.URL, err, ErrUnreachable)
-	}
-	info, _, err := srv.GetServer()
+	t := newHTTPSTransport("https://"+addr, conf, requests)
+	t.pin = setup.want
+	c := &Client{t: t, timeout: DefaultCallTimeout, requests: requests}
+	info, _, err := c.serverInfo(ctx)
 	if err != nil {
-		return nil, "", scrub(fmt.Errorf("cannot read server info from %s: %v: %w", a.URL, err, ErrUnreachable), clientKey)
+		return nil, "", scrub(fmt.Errorf("cannot read server info from %s with the fleet client certificate: %w", a.URL, err), clientKey)
 	}
 	if info.Auth != "trusted" {
 		return nil, "", fmt.Errorf("%s does not trust the fleet client certificate (sha256 %s): give that certificate as trust.client_cert "+
@@ -81,7 +78,7 @@ func ConnectCluster(ctx context.Context, a ClusterAccess) (*Client, string, erro
 		return nil, "", fmt.Errorf("%s is not part of a cluster: bootstrap it first (cluster.member.present without `cluster`) "+
 			"or point `cluster` at an existing member: %w", a.URL, ErrNotFound)
 	}
-	c := &Client{srv: srv, clustered: true, server: info.Environment.ServerName, timeout: DefaultCallTimeout, requests: requests}
+	c.clustered, c.server = true, info.Environment.ServerName
 	if len(info.Environment.Architectures) > 0 {
 		c.arch = info.Environment.Architectures[0]
 	}

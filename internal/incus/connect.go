@@ -1,17 +1,20 @@
-// Package incus is the only importer of the Incus client: it reads the
-// cluster into model types and performs the actions a plan asks for.
+// Package incus is our own small client of the Incus REST API: the only
+// package that speaks to Incus. It reads the cluster into model types and
+// performs the actions a plan asks for.
 package incus
 
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	incusclient "github.com/lxc/incus/v6/client"
+	"github.com/incus-fleet/incus-fleet/internal/cluster"
 )
 
 // Options says how to reach Incus. Empty means the local unix socket.
@@ -20,24 +23,44 @@ type Options struct {
 	URL        string
 	ClientCert string // PEM or path
 	ClientKey  string // PEM or path
-	ServerCert string // PEM or path; pins the server certificate
+	ServerCert string // PEM or path; pins the server certificate (exclusively)
+	// ServerFingerprint pins the server certificate by its sha256 (hex):
+	// only a server presenting exactly that certificate is spoken to.
+	ServerFingerprint string
 	// CallTimeout bounds every API call and operation wait.
 	CallTimeout time.Duration
 }
 
 // Client is a connection to one Incus server (any member of a cluster).
 type Client struct {
-	srv       incusclient.InstanceServer
+	t         *transport
 	clustered bool
 	server    string // this server's member name
 	arch      string
 	timeout   time.Duration
 	requests  *atomic.Int64
+
+	guardMu sync.Mutex
+	guards  []*Lock // held stack locks: no change once one is lost
 }
 
 // DefaultCallTimeout bounds API calls when Options.CallTimeout is unset;
 // creating an instance from a cached image takes well under it.
 const DefaultCallTimeout = 2 * time.Minute
+
+// serverInfo is GET /1.0: the server's config and identity.
+type serverInfo struct {
+	Auth          string            `json:"auth"`
+	APIExtensions []string          `json:"api_extensions"`
+	Config        map[string]string `json:"config"`
+	Environment   struct {
+		ServerVersion          string   `json:"server_version"`
+		Architectures          []string `json:"architectures"`
+		CertificateFingerprint string   `json:"certificate_fingerprint"`
+		ServerClustered        bool     `json:"server_clustered"`
+		ServerName             string   `json:"server_name"`
+	} `json:"environment"`
+}
 
 // Connect opens a connection and reads the server's identity.
 func Connect(ctx context.Context, o Options) (*Client, error) {
@@ -45,44 +68,92 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultCallTimeout
 	}
-	var (
-		srv   incusclient.InstanceServer
-		err   error
-		where string
-	)
 	requests := &atomic.Int64{}
-	args := &incusclient.ConnectionArgs{UserAgent: "incus-fleet", SkipGetEvents: true}
+	var t *transport
 	if o.URL != "" {
-		where = o.URL
-		if args.TLSClientCert, err = pemOrFile(o.ClientCert); err == nil {
-			if args.TLSClientKey, err = pemOrFile(o.ClientKey); err == nil {
-				args.TLSServerCert, err = pemOrFile(o.ServerCert)
-			}
-		}
+		setup, err := httpsConfig(ctx, o)
 		if err != nil {
-			return nil, fmt.Errorf("connection to %s: %v: %w", where, err, ErrUnreachable)
+			return nil, err
 		}
-		srv, err = incusclient.ConnectIncusWithContext(ctx, o.URL, args)
+		conf, err := setup.config()
+		if err != nil {
+			return nil, err
+		}
+		t = newHTTPSTransport(o.URL, conf, requests)
+		t.pin = setup.want
 	} else {
-		where = socketPath(o.Socket)
-		srv, err = incusclient.ConnectIncusUnixWithContext(ctx, where, args)
+		t = newUnixTransport(socketPath(o.Socket), requests)
 	}
+	c := &Client{t: t, timeout: timeout, requests: requests}
+	if err := c.refresh(ctx); err != nil {
+		if t.socket != "" {
+			return nil, fmt.Errorf("cannot reach Incus at %s (%v); is incusd running? set connection.socket, INCUS_SOCKET or connection.url: %w",
+				t.where, err, ErrUnreachable)
+		}
+		return nil, fmt.Errorf("cannot read server info from %s: %w", t.where, err)
+	}
+	return c, nil
+}
+
+// httpsConfig builds the TLS side of a connection.url: the client
+// certificate pair, and the server pin (certificate or fingerprint).
+func httpsConfig(ctx context.Context, o Options) (*tlsSetup, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("connection.url %q is not an https://HOST[:PORT] URL: %w", o.URL, ErrUnreachable)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr += ":8443"
+	}
+	setup := &tlsSetup{}
+	if o.ClientCert != "" || o.ClientKey != "" {
+		if setup.clientCert, err = loadCertificate("connection.client_cert", o.ClientCert); err != nil {
+			return nil, fmt.Errorf("%v: %w", err, ErrUnreachable)
+		}
+		key, err := loadKey("connection.client_key", cluster.NewSecret(o.ClientKey))
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", err, ErrUnreachable)
+		}
+		setup.clientKey = key
+	}
+	switch {
+	case o.ServerFingerprint != "":
+		// The pinned certificate is fetched under the pin first, so the
+		// real connection can trust exactly that one certificate.
+		if setup.serverCert, err = FetchPinnedCertificate(ctx, addr, o.ServerFingerprint); err != nil {
+			return nil, err
+		}
+		setup.fingerprint = o.ServerFingerprint
+	case o.ServerCert != "":
+		if setup.serverCert, err = loadCertificate("connection.server_cert", o.ServerCert); err != nil {
+			return nil, fmt.Errorf("%v: %w", err, ErrUnreachable)
+		}
+	}
+	setup.address = addr
+	return setup, nil
+}
+
+// refresh re-reads the server's identity (after it joined or left a cluster).
+func (c *Client) refresh(ctx context.Context) error {
+	info, _, err := c.serverInfo(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Incus at %s (%v); is incusd running? set connection.socket, INCUS_SOCKET or connection.url: %w", where, err, ErrUnreachable)
+		return err
 	}
-	if err := countRequests(srv, requests); err != nil {
-		return nil, fmt.Errorf("connection to %s: %v: %w", where, err, ErrUnreachable)
-	}
-	info, _, err := srv.GetServer()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read server info from %s: %v: %w", where, err, ErrUnreachable)
-	}
-	c := &Client{srv: srv, clustered: info.Environment.ServerClustered, server: info.Environment.ServerName,
-		timeout: timeout, requests: requests}
+	c.clustered, c.server = info.Environment.ServerClustered, info.Environment.ServerName
 	if len(info.Environment.Architectures) > 0 {
 		c.arch = info.Environment.Architectures[0]
 	}
-	return c, nil
+	return nil
+}
+
+func (c *Client) serverInfo(ctx context.Context) (*serverInfo, string, error) {
+	var info serverInfo
+	etag, err := c.call(ctx, http.MethodGet, "", Scope{}, nil, &info)
+	if err != nil {
+		return nil, "", classify(err, "read server info")
+	}
+	return &info, etag, nil
 }
 
 // socketPath follows the Incus client's own lookup order.
@@ -97,16 +168,4 @@ func socketPath(explicit string) string {
 		return filepath.Join(d, "unix.socket")
 	}
 	return "/var/lib/incus/unix.socket"
-}
-
-// pemOrFile accepts inline PEM or a path to a PEM file.
-func pemOrFile(v string) (string, error) {
-	if v == "" || strings.Contains(v, "-----BEGIN") {
-		return v, nil
-	}
-	data, err := os.ReadFile(v)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %v", v, err)
-	}
-	return string(data), nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/lxc/incus/v6/shared/api"
 )
 
 // Error kinds the app layer turns into protocol error codes. This package
@@ -18,22 +16,13 @@ var (
 	ErrTimeout     = errors.New("timeout")
 )
 
-// classify wraps an Incus client error with the kind it represents.
+// classify names what failed. The kind travels with the error: a
+// *StatusError unwraps to ErrNotFound / ErrConflict by its status code.
 func classify(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	what := fmt.Sprintf(format, args...)
-	switch {
-	case errors.Is(err, ErrUnreachable), errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrTimeout):
-		return fmt.Errorf("%s: %w", what, err)
-	case api.StatusErrorCheck(err, http.StatusNotFound):
-		return fmt.Errorf("%s: %v: %w", what, err, ErrNotFound)
-	case api.StatusErrorCheck(err, http.StatusConflict, http.StatusPreconditionFailed):
-		return fmt.Errorf("%s: %v: %w", what, err, ErrConflict)
-	default:
-		return fmt.Errorf("%s: %w", what, err)
-	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
@@ -42,7 +31,7 @@ func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 // answers 409 for some objects, and a 500 saying "already exists" or, when
 // two creates race inside the database, "UNIQUE constraint failed".
 func alreadyExists(err error) bool {
-	if api.StatusErrorCheck(err, http.StatusConflict) {
+	if statusIs(err, http.StatusConflict) {
 		return true
 	}
 	msg := err.Error()

@@ -2,48 +2,117 @@ package incus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
-
-	"github.com/lxc/incus/v6/shared/api"
 )
 
-// Exec runs a command inside an instance without attaching stdio (Incus then
-// needs no websocket) and returns its exit code. A command still running at
-// the timeout counts as failed, as Docker counts a timed-out healthcheck.
+// execPost is POST /1.0/instances/{name}/exec without any websocket: the
+// output is recorded by Incus and read back through the logs API.
+type execPost struct {
+	Command          []string          `json:"command"`
+	Environment      map[string]string `json:"environment,omitempty"`
+	WaitForWebsocket bool              `json:"wait-for-websocket"`
+	Interactive      bool              `json:"interactive"`
+	RecordOutput     bool              `json:"record-output"`
+}
+
+// ExecResult is a finished command: its exit code and recorded output.
+type ExecResult struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// maxExecOutput bounds the recorded output read back (a health check's
+// output is for messages, not data).
+const maxExecOutput = 64 << 10
+
+// Exec runs a command inside an instance and returns its exit code. A
+// command still running at the timeout counts as failed (-1), as Docker
+// counts a timed-out healthcheck.
 func (c *Client) Exec(ctx context.Context, stack, name string, argv []string, timeout time.Duration) (int, error) {
+	r, err := c.ExecOutput(ctx, stack, name, argv, timeout)
+	return r.Code, err
+}
+
+// ExecOutput runs a command like Exec and also returns what it wrote to
+// stdout and stderr (recorded by Incus, read through the logs API and then
+// deleted there).
+func (c *Client) ExecOutput(ctx context.Context, stack, name string, argv []string, timeout time.Duration) (ExecResult, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	srv := c.srv.UseProject(stack)
-	op, err := srv.ExecInstance(name, api.InstanceExecPost{Command: argv, WaitForWS: false}, nil)
+	s := Scope{Project: stack}
+	op, err := c.startOp(ctx, http.MethodPost, "/instances/"+url.PathEscape(name)+"/exec", s,
+		execPost{Command: argv, RecordOutput: true})
 	if err != nil {
-		return -1, classify(err, "exec in %s", name)
+		return ExecResult{Code: -1}, classify(err, "exec in %s", name)
 	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := op.WaitContext(wctx); err != nil {
-		if errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			_ = op.Cancel()
-			return -1, nil
+	done, err := c.waitOp(ctx, op.ID, timeout, "exec in "+name)
+	if err != nil {
+		if errors.Is(err, errOpTimeout) && ctx.Err() == nil {
+			c.cancelOp(op.ID)
+			return ExecResult{Code: -1}, nil
 		}
-		return -1, classify(err, "exec in %s", name)
+		return ExecResult{Code: -1}, err
 	}
-	code, ok := op.Get().Metadata["return"].(float64)
-	if !ok {
-		return -1, fmt.Errorf("exec in %s returned no exit code", name)
+	var code float64
+	if json.Unmarshal(done.Metadata["return"], &code) != nil {
+		return ExecResult{Code: -1}, fmt.Errorf("exec in %s returned no exit code", name)
 	}
-	return int(code), nil
+	res := ExecResult{Code: int(code)}
+	var output map[string]string
+	_ = json.Unmarshal(done.Metadata["output"], &output)
+	res.Stdout = c.readExecLog(ctx, stack, output["1"])
+	res.Stderr = c.readExecLog(ctx, stack, output["2"])
+	return res, nil
 }
+
+// readExecLog reads one recorded output file and deletes it, so health
+// checks do not pile up log files. Output is best effort: "" if unreadable.
+func (c *Client) readExecLog(ctx context.Context, stack, path string) string {
+	if !strings.HasPrefix(path, "/1.0/instances/") {
+		return ""
+	}
+	p := path
+	if stack != "" {
+		p += "?project=" + url.QueryEscape(stack)
+	}
+	resp, err := c.t.send(ctx, request{method: http.MethodGet, path: p})
+	if err != nil {
+		return ""
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxExecOutput))
+	resp.Body.Close()
+	if del, err := c.t.send(ctx, request{method: http.MethodDelete, path: p}); err == nil {
+		del.Body.Close()
+	}
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return string(data)
+}
+
+// instanceState is GET /1.0/instances/{name}/state, as far as we read it.
+type instanceState struct {
+	Status     string `json:"status"`
+	StatusCode int    `json:"status_code"`
+}
+
+const statusRunning, statusStopped = 103, 102
 
 // Running reports whether an instance is running.
 func (c *Client) Running(ctx context.Context, stack, name string) (bool, error) {
-	st, _, err := c.srv.UseProject(stack).GetInstanceState(name)
-	if err != nil {
+	var st instanceState
+	if _, err := c.call(ctx, http.MethodGet, "/instances/"+url.PathEscape(name)+"/state", Scope{Project: stack}, nil, &st); err != nil {
 		return false, classify(err, "read state of %s", name)
 	}
-	return st.StatusCode == api.Running, nil
+	return st.StatusCode == statusRunning, nil
 }
 
 // HealthcheckArgv turns a Compose healthcheck test into argv: CMD runs its

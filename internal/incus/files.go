@@ -2,9 +2,14 @@ package incus
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
 	"path"
-
-	incusclient "github.com/lxc/incus/v6/client"
+	"strconv"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
@@ -13,11 +18,10 @@ import (
 // created but not started, so the service finds them from its first
 // instruction, on whichever member the instance landed. Incus forwards the
 // file API to the member that holds the instance.
-func (c *Client) pushFiles(stack, instance string, files []model.File) error {
+func (c *Client) pushFiles(ctx context.Context, stack, instance string, files []model.File) error {
 	if len(files) == 0 {
 		return nil
 	}
-	srv := c.srv.UseProject(stack)
 	made := map[string]bool{}
 	for _, f := range files {
 		for _, dir := range parentDirs(f.Target) {
@@ -25,22 +29,76 @@ func (c *Client) pushFiles(stack, instance string, files []model.File) error {
 				continue
 			}
 			// An existing directory is left as it is (Incus answers success).
-			args := incusclient.InstanceFileArgs{Type: "directory", Mode: 0o755, UID: 0, GID: 0}
-			if err := srv.CreateInstanceFile(instance, dir, args); err != nil {
+			if err := c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil); err != nil {
 				return classify(err, "create directory %s in %s for %s", dir, instance, f.Source)
 			}
 			made[dir] = true
 		}
 		// Incus applies mode and owner only when it creates a file, so an
 		// image's own copy is removed first; a missing one is the usual case.
-		_ = srv.DeleteInstanceFile(instance, f.Target)
-		args := incusclient.InstanceFileArgs{Type: "file", Content: bytes.NewReader(f.Content), Mode: int(f.Mode),
-			UID: f.UID, GID: f.GID, WriteMode: "overwrite"}
-		if err := srv.CreateInstanceFile(instance, f.Target, args); err != nil {
+		_ = c.deleteFile(ctx, stack, instance, f.Target)
+		meta := fileMeta{kind: "file", mode: os.FileMode(f.Mode), uid: f.UID, gid: f.GID}
+		if err := c.writeFile(ctx, stack, instance, f.Target, meta, f.Content); err != nil {
 			return classify(err, "copy %s to %s in %s", f.Source, f.Target, instance)
 		}
 	}
 	return nil
+}
+
+// fileMeta is what the X-Incus-* headers of the file API carry.
+type fileMeta struct {
+	kind     string // file or directory
+	mode     os.FileMode
+	uid, gid int64
+}
+
+func filePath(instance string) string {
+	return "/instances/" + url.PathEscape(instance) + "/files"
+}
+
+// writeFile is POST /1.0/instances/{name}/files?path=…: the content is the
+// raw body, its type, mode and owner travel in headers.
+func (c *Client) writeFile(ctx context.Context, stack, instance, target string, m fileMeta, content []byte) error {
+	if err := c.guard(ctx); err != nil {
+		return err
+	}
+	h := http.Header{
+		"X-Incus-Type":  {m.kind},
+		"X-Incus-Mode":  {fmt.Sprintf("%04o", m.mode.Perm())},
+		"X-Incus-Uid":   {strconv.FormatInt(m.uid, 10)},
+		"X-Incus-Gid":   {strconv.FormatInt(m.gid, 10)},
+		"X-Incus-Write": {"overwrite"},
+	}
+	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
+	_, _, err := c.t.do(ctx, request{method: http.MethodPost, path: "/1.0" + pathWithScope(filePath(instance), s),
+		body: bytes.NewReader(content), header: h})
+	return err
+}
+
+func (c *Client) deleteFile(ctx context.Context, stack, instance, target string) error {
+	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
+	_, err := c.call(ctx, http.MethodDelete, filePath(instance), s, nil, nil)
+	return err
+}
+
+// ReadFile reads a file from an instance with its mode (tests and
+// diagnostics; the file API forwards to the member holding it).
+func (c *Client) ReadFile(ctx context.Context, stack, instance, target string) ([]byte, os.FileMode, error) {
+	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
+	resp, err := c.t.send(ctx, request{method: http.MethodGet, path: "/1.0" + pathWithScope(filePath(instance), s)})
+	if err != nil {
+		return nil, 0, classify(err, "read %s in %s", target, instance)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, 0, classify(err, "read %s in %s", target, instance)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, &StatusError{Code: resp.StatusCode, Msg: fmt.Sprintf("read %s in %s: HTTP %d", target, instance, resp.StatusCode)}
+	}
+	mode, _ := strconv.ParseUint(resp.Header.Get("X-Incus-Mode"), 8, 32)
+	return data, os.FileMode(mode), nil
 }
 
 // parentDirs lists the directories above an absolute path, outermost

@@ -3,30 +3,53 @@ package incus
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
-
-	"github.com/lxc/incus/v6/shared/api"
-	"github.com/lxc/incus/v6/shared/cliconfig"
 )
+
+// InstanceSource is where an instance's root filesystem comes from: a
+// local image by fingerprint, or an image on a remote server.
+type InstanceSource struct {
+	Type        string `json:"type"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Alias       string `json:"alias,omitempty"`
+	Server      string `json:"server,omitempty"`
+	Protocol    string `json:"protocol,omitempty"`
+	Mode        string `json:"mode,omitempty"` // pull (OCI registries)
+}
 
 // Image is a Compose image reference resolved to an immutable fingerprint.
 type Image struct {
 	Ref         string
 	Fingerprint string
-	Source      api.InstanceSource
+	Source      InstanceSource
 	// oci is set for an image pulled from an OCI registry (image_oci.go).
 	oci *ociSource
+}
+
+// imageAlias is GET /1.0/images/aliases/{name}.
+type imageAlias struct {
+	Name   string `json:"name"`
+	Target string `json:"target"`
+}
+
+// imageInfo is GET /1.0/images/{fingerprint}, as far as we read it.
+type imageInfo struct {
+	Fingerprint string `json:"fingerprint"`
 }
 
 // ResolveImage turns a reference into a pinned source: a fingerprint, a
 // local alias (also tried without a trailing ":latest"), or remote:alias
 // with the remote taken from the Incus client configuration.
 func (c *Client) ResolveImage(ref string) (Image, error) {
-	if remote, alias, ok := c.splitRemote(ref); ok {
-		return c.resolveRemote(ref, remote, alias)
+	ctx := context.Background()
+	if remote, alias, ok := splitRemote(ref); ok {
+		return resolveRemote(ctx, ref, remote, alias)
 	}
 	for _, name := range localCandidates(ref) {
-		alias, _, err := c.srv.GetImageAlias(name)
+		var alias imageAlias
+		_, err := c.call(ctx, http.MethodGet, "/images/aliases/"+url.PathEscape(name), Scope{}, nil, &alias)
 		if err == nil {
 			return localImage(ref, alias.Target), nil
 		}
@@ -35,7 +58,8 @@ func (c *Client) ResolveImage(ref string) (Image, error) {
 		}
 	}
 	if looksLikeFingerprint(ref) {
-		if img, _, err := c.srv.GetImage(ref); err == nil {
+		var img imageInfo
+		if _, err := c.call(ctx, http.MethodGet, "/images/"+ref, Scope{}, nil, &img); err == nil {
 			return localImage(ref, img.Fingerprint), nil
 		}
 	}
@@ -54,7 +78,7 @@ func (c *Client) ResolveImage(ref string) (Image, error) {
 
 func localImage(ref, fingerprint string) Image {
 	return Image{Ref: ref, Fingerprint: fingerprint,
-		Source: api.InstanceSource{Type: "image", Fingerprint: fingerprint}}
+		Source: InstanceSource{Type: "image", Fingerprint: fingerprint}}
 }
 
 func localCandidates(ref string) []string {
@@ -71,39 +95,6 @@ func looksLikeFingerprint(ref string) bool {
 	return strings.Trim(ref, "0123456789abcdef") == ""
 }
 
-// splitRemote recognises remote:alias only for remotes the Incus client
-// configuration knows, so "nginx:alpine" stays a plain alias otherwise.
-func (c *Client) splitRemote(ref string) (cliconfig.Remote, string, bool) {
-	name, alias, ok := strings.Cut(ref, ":")
-	if !ok || alias == "" {
-		return cliconfig.Remote{}, "", false
-	}
-	conf, err := cliconfig.LoadConfig("")
-	if err != nil {
-		return cliconfig.Remote{}, "", false
-	}
-	remote, ok := conf.Remotes[name]
-	if !ok || remote.Addr == "" || strings.HasPrefix(remote.Addr, "unix:") {
-		return cliconfig.Remote{}, "", false
-	}
-	return remote, alias, true
-}
-
-// resolveRemote pins a remote image by asking the remote for the alias target.
-func (c *Client) resolveRemote(ref string, remote cliconfig.Remote, alias string) (Image, error) {
-	src := api.InstanceSource{Type: "image", Server: remote.Addr, Protocol: remote.Protocol, Alias: alias}
-	srv, err := connectImageServer(remote)
-	if err != nil {
-		return Image{}, fmt.Errorf("image %q: cannot reach remote %s: %v: %w", ref, remote.Addr, err, ErrUnreachable)
-	}
-	entry, _, err := srv.GetImageAlias(alias)
-	if err != nil {
-		return Image{}, classify(err, "image %q: alias %s on remote %s", ref, alias, remote.Addr)
-	}
-	src.Fingerprint, src.Alias = entry.Target, ""
-	return Image{Ref: ref, Fingerprint: entry.Target, Source: src}, nil
-}
-
 // PinnedImage is an image known only by its fingerprint (from a record).
 func PinnedImage(fingerprint string) Image {
 	if img, ok := pinnedOCI(fingerprint); ok { // image_oci.go
@@ -115,7 +106,7 @@ func PinnedImage(fingerprint string) Image {
 // withOCISource fills the instance source of an OCI image.
 func withOCISource(img Image) Image {
 	if o := img.oci; o != nil {
-		img.Source = api.InstanceSource{Type: o.Type, Mode: o.Mode, Server: o.Server, Protocol: o.Protocol, Alias: o.Alias}
+		img.Source = InstanceSource{Type: o.Type, Mode: o.Mode, Server: o.Server, Protocol: o.Protocol, Alias: o.Alias}
 	}
 	return img
 }

@@ -102,15 +102,6 @@ func (r ociRef) source(dockerHub string) ociSource {
 	return ociSource{Type: "image", Mode: "pull", Server: server, Protocol: "oci", Alias: r.alias()}
 }
 
-// serverInfo is the part of GET /1.0 the OCI check reads.
-type serverInfo struct {
-	APIExtensions []string          `json:"api_extensions"`
-	Config        map[string]string `json:"config"`
-	Environment   struct {
-		ServerVersion string `json:"server_version"`
-	} `json:"environment"`
-}
-
 // ociImage maps a Docker image reference that names no Incus image. Incus
 // runs OCI images only from 6.3 on; on an older server the error says
 // which version is needed and what to do instead. ok is false when ref is

@@ -2,37 +2,62 @@ package incus
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/url"
 	"time"
-
-	incusclient "github.com/lxc/incus/v6/client"
-	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
-// project returns a client scoped to a stack's project, targeted at a member
-// when the server is clustered.
-func (c *Client) project(stack, member string) incusclient.InstanceServer {
-	srv := c.srv.UseProject(stack)
-	if c.clustered && member != "" {
-		srv = srv.UseTarget(member)
-	}
-	return srv
+// InstancesPost is POST /1.0/instances: a new instance and its source.
+type InstancesPost struct {
+	Name     string                       `json:"name"`
+	Type     string                       `json:"type,omitempty"` // container or virtual-machine
+	Source   InstanceSource               `json:"source"`
+	Config   map[string]string            `json:"config,omitempty"`
+	Devices  map[string]map[string]string `json:"devices,omitempty"`
+	Profiles []string                     `json:"profiles"`
+	Start    bool                         `json:"start,omitempty"`
 }
+
+// InstanceTypeContainer is the only instance type stacks use.
+const InstanceTypeContainer = "container"
+
+// Instance is an instance as Incus lists it, as far as we read it.
+type Instance struct {
+	Name       string            `json:"name"`
+	Project    string            `json:"project"`
+	Location   string            `json:"location"`
+	Status     string            `json:"status"`
+	StatusCode int               `json:"status_code"`
+	Type       string            `json:"type"`
+	Config     map[string]string `json:"config"`
+}
+
+// instanceStatePut is PUT /1.0/instances/{name}/state.
+type instanceStatePut struct {
+	Action  string `json:"action"`
+	Timeout int    `json:"timeout"`
+	Force   bool   `json:"force"`
+}
+
+func instancePath(name string) string { return "/instances/" + url.PathEscape(name) }
 
 // CreateAndStart creates an instance on a member, copies the service's
 // support files into it (files.go) and starts it.
-func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post api.InstancesPost, files ...model.File) error {
-	srv := c.project(stack, member)
-	op, err := srv.CreateInstance(post)
-	if err != nil {
-		return classify(err, "create %s on %s", post.Name, member)
+func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post InstancesPost, files ...model.File) error {
+	s := Scope{Project: stack}
+	if c.clustered {
+		s.Target = member
 	}
-	if err := c.wait(ctx, op, "create "+post.Name+" on "+member); err != nil {
-		return err
+	if err := c.callOp(ctx, http.MethodPost, "/instances", s, post, "create "+post.Name+" on "+member); err != nil {
+		if !errors.Is(err, errOpVanished) || !c.instanceIs(ctx, stack, post.Name, -1) {
+			return err
+		}
 	}
-	if err := c.pushFiles(stack, post.Name, files); err != nil {
+	if err := c.pushFiles(ctx, stack, post.Name, files); err != nil {
 		// Its hash claims the files: an instance without them must not
 		// stay behind looking current.
 		_ = c.StopAndDelete(ctx, stack, post.Name)
@@ -49,27 +74,36 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 // StopAndDelete stops an instance (forcefully: the plan already decided it
 // goes) and deletes it. A missing instance counts as deleted.
 func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
-	srv := c.srv.UseProject(stack)
-	inst, _, err := srv.GetInstance(name)
-	if err != nil {
+	var inst Instance
+	if _, err := c.call(ctx, http.MethodGet, instancePath(name), Scope{Project: stack}, nil, &inst); err != nil {
 		if err = classify(err, "read %s", name); isNotFound(err) {
 			return nil
 		}
 		return err
 	}
-	if inst.StatusCode != api.Stopped {
+	if inst.StatusCode != statusStopped {
 		if err := c.stop(ctx, stack, name, StopTimeout(inst.Config)); err != nil {
 			return err
 		}
 	}
 	crashpoint.Hit("stopped-not-deleted")
 	return c.retryBusy(ctx, "delete "+name, func() error {
-		op, err := srv.DeleteInstance(name)
-		if err != nil {
-			return classify(err, "delete %s", name)
+		err := c.callOp(ctx, http.MethodDelete, instancePath(name), Scope{Project: stack}, nil, "delete "+name)
+		if errors.Is(err, errOpVanished) && !c.instanceIs(ctx, stack, name, -1) {
+			return nil
 		}
-		return c.wait(ctx, op, "delete "+name)
+		return err
 	})
+}
+
+// instanceIs reports whether an instance exists (status -1) or exists with
+// that status code: how a caller learns what an operation Incus forgot did.
+func (c *Client) instanceIs(ctx context.Context, stack, name string, status int) bool {
+	var inst Instance
+	if _, err := c.call(ctx, http.MethodGet, instancePath(name), Scope{Project: stack}, nil, &inst); err != nil {
+		return false
+	}
+	return status < 0 || inst.StatusCode == status
 }
 
 func (c *Client) setState(ctx context.Context, stack, name, action string) error {
@@ -90,12 +124,16 @@ func (c *Client) stop(ctx context.Context, stack, name string, grace time.Durati
 }
 
 func (c *Client) setStateTimeout(ctx context.Context, stack, name, action string, timeout int, force bool) error {
-	req := api.InstanceStatePut{Action: action, Timeout: timeout, Force: force}
+	req := instanceStatePut{Action: action, Timeout: timeout, Force: force}
+	want := statusRunning
+	if action == "stop" {
+		want = statusStopped
+	}
 	return c.retryBusy(ctx, action+" "+name, func() error {
-		op, err := c.srv.UseProject(stack).UpdateInstanceState(name, req, "")
-		if err != nil {
-			return classify(err, "%s %s", action, name)
+		err := c.callOp(ctx, http.MethodPut, instancePath(name)+"/state", Scope{Project: stack}, req, action+" "+name)
+		if errors.Is(err, errOpVanished) && c.instanceIs(ctx, stack, name, want) {
+			return nil
 		}
-		return c.wait(ctx, op, action+" "+name)
+		return err
 	})
 }

@@ -2,11 +2,13 @@ package incus
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
-
-	"github.com/lxc/incus/v6/shared/api"
+	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
 )
@@ -19,68 +21,107 @@ type IssuedToken struct {
 	issuer      *Client
 }
 
+// joinTokenMeta is the metadata of the operation a join token request
+// starts; the token is these fields, JSON in base64.
+type joinTokenMeta struct {
+	ServerName  string    `json:"serverName"`
+	Secret      string    `json:"secret"`
+	Fingerprint string    `json:"fingerprint"`
+	Addresses   []string  `json:"addresses"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// encode renders the token the way `incus cluster add` prints it.
+func (m joinTokenMeta) encode() string {
+	data, _ := json.Marshal(struct {
+		ServerName  string    `json:"server_name"`
+		Fingerprint string    `json:"fingerprint"`
+		Addresses   []string  `json:"addresses"`
+		Secret      string    `json:"secret"`
+		ExpiresAt   time.Time `json:"expires_at"`
+	}{m.ServerName, m.Fingerprint, m.Addresses, m.Secret, m.ExpiresAt})
+	return base64.StdEncoding.EncodeToString(data)
+}
+
 // IssueJoinToken asks this (clustered) member for a one-time join token for
 // a new member called name. Incus itself cancels any older token for name.
 func (c *Client) IssueJoinToken(name string) (*IssuedToken, error) {
-	op, err := c.srv.CreateClusterMember(api.ClusterMembersPost{ServerName: name})
+	ctx := context.Background()
+	op, err := c.startOp(ctx, http.MethodPost, "/cluster/members", Scope{}, map[string]string{"server_name": name})
 	if err != nil {
 		return nil, classify(err, "ask %s for a join token for %s", c.server, name)
 	}
-	meta := op.Get()
-	raw, err := meta.ToClusterJoinToken()
-	if err != nil {
+	var meta joinTokenMeta
+	if err := decodeOpMetadata(op, &meta); err != nil || meta.Secret == "" {
 		// The operation holds a token we cannot use: do not leave it.
-		_ = c.srv.DeleteOperation(meta.ID)
+		c.cancelOp(op.ID)
 		return nil, fmt.Errorf("the join token %s issued is malformed", c.server)
 	}
-	tok, err := cluster.DecodeJoinToken(cluster.NewSecret(raw.String()))
+	tok, err := cluster.DecodeJoinToken(cluster.NewSecret(meta.encode()))
 	if err != nil {
-		_ = c.srv.DeleteOperation(meta.ID)
+		c.cancelOp(op.ID)
 		return nil, fmt.Errorf("the join token %s issued does not decode: %v", c.server, err)
 	}
-	return &IssuedToken{Token: tok, operationID: meta.ID, issuer: c}, nil
+	return &IssuedToken{Token: tok, operationID: op.ID, issuer: c}, nil
+}
+
+// decodeOpMetadata decodes an operation's metadata map into out.
+func decodeOpMetadata(op *Operation, out any) error {
+	data, err := json.Marshal(op.Metadata)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
 }
 
 // Revoke withdraws the token on the member that issued it. A token that
 // is gone or no longer running (a join attempt consumed it) is revoked
 // already.
 func (t *IssuedToken) Revoke() error {
-	op, _, err := t.issuer.srv.GetOperation(t.operationID)
-	if err == nil && op.StatusCode == api.Running {
-		err = t.issuer.srv.DeleteOperation(t.operationID)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	path := "/operations/" + url.PathEscape(t.operationID)
+	var op Operation
+	_, err := t.issuer.call(ctx, http.MethodGet, path, Scope{}, nil, &op)
+	if err == nil && op.StatusCode == opRunning {
+		_, err = t.issuer.call(ctx, http.MethodDelete, path, Scope{}, nil, nil)
 	}
-	if err == nil || api.StatusErrorCheck(err, http.StatusNotFound) {
+	if err == nil || isNotFound(err) {
 		return nil
 	}
 	return scrub(fmt.Errorf("revoke the join token for %s on %s: %v", t.Token.ServerName, t.issuer.server, err), t.Token.Raw, t.Token.Secret)
+}
+
+// clusterInfo is GET /1.0/cluster, as far as we read it.
+type clusterInfo struct {
+	MemberConfig []clusterMemberConfigKey `json:"member_config"`
 }
 
 // RequiredMemberConfig lists the per-member keys of the cluster's storage
 // pools and networks a joining member must provide, with this member's own
 // values (so they can be copied where that makes sense).
 func (c *Client) RequiredMemberConfig() ([]cluster.ConfigKey, map[string]string, error) {
-	info, _, err := c.srv.GetCluster()
-	if err != nil {
+	ctx := context.Background()
+	var info clusterInfo
+	if _, err := c.call(ctx, http.MethodGet, "/cluster", Scope{}, nil, &info); err != nil {
 		return nil, nil, classify(err, "read the cluster's member config from %s", c.server)
 	}
 	keys := make([]cluster.ConfigKey, 0, len(info.MemberConfig))
 	values := map[string]string{}
-	here := c.srv.UseTarget(c.server)
+	here := Scope{Target: c.server}
 	for _, k := range info.MemberConfig {
 		key := cluster.ConfigKey{Entity: k.Entity, Name: k.Name, Key: k.Key}
 		keys = append(keys, key)
-		var cfg map[string]string
+		var obj struct {
+			Config map[string]string `json:"config"`
+		}
 		switch k.Entity {
 		case "storage-pool":
-			if pool, _, err := here.GetStoragePool(k.Name); err == nil {
-				cfg = pool.Config
-			}
+			_, _ = c.call(ctx, http.MethodGet, "/storage-pools/"+url.PathEscape(k.Name), here, nil, &obj)
 		case "network":
-			if nw, _, err := here.GetNetwork(k.Name); err == nil {
-				cfg = nw.Config
-			}
+			_, _ = c.call(ctx, http.MethodGet, "/networks/"+url.PathEscape(k.Name), here, nil, &obj)
 		}
-		if v, ok := cfg[k.Key]; ok {
+		if v, ok := obj.Config[k.Key]; ok {
 			values[key.ID()] = v
 		}
 	}
@@ -100,27 +141,22 @@ type JoinRequest struct {
 // Join makes this (standalone) daemon join a cluster and waits for it. Its
 // errors never contain the token.
 func (c *Client) Join(ctx context.Context, r JoinRequest) error {
-	put := api.ClusterPut{
-		Cluster:            api.Cluster{ServerName: r.Name, Enabled: true},
+	put := clusterPut{
+		ServerName:         r.Name,
+		Enabled:            true,
 		ClusterAddress:     r.ClusterAddress,
 		ClusterCertificate: r.ClusterCertPEM,
 		ServerAddress:      r.Address,
 		ClusterToken:       r.Token.Raw.Reveal(),
 	}
 	for _, k := range r.MemberConfig {
-		put.MemberConfig = append(put.MemberConfig, api.ClusterMemberConfigKey{Entity: k.Entity, Name: k.Name, Key: k.Key, Value: k.Value})
+		put.MemberConfig = append(put.MemberConfig, clusterMemberConfigKey{Entity: k.Entity, Name: k.Name, Key: k.Key, Value: k.Value})
 	}
 	what := r.Name + " could not join the cluster through " + r.ClusterAddress
-	op, err := c.srv.UpdateCluster(put, "")
-	if err != nil {
-		err = classify(err, "%s", what)
-	} else {
-		err = c.wait(ctx, op, what)
-	}
-	if err != nil {
+	if err := c.callOp(ctx, http.MethodPut, "/cluster", Scope{}, put, what); err != nil {
 		return scrub(joinHint(err), r.Token.Raw, r.Token.Secret)
 	}
-	return c.refresh()
+	return c.refresh(ctx)
 }
 
 // joinHint keeps Incus's reason and adds what to do for the usual ones.

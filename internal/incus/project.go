@@ -3,8 +3,8 @@ package incus
 import (
 	"context"
 	"fmt"
-
-	"github.com/lxc/incus/v6/shared/api"
+	"net/http"
+	"net/url"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
@@ -22,11 +22,32 @@ var projectFeatures = map[string]string{
 	"features.networks.zones":  "false",
 }
 
+// project is GET /1.0/projects/{name}; also its writable part.
+type project struct {
+	Name        string            `json:"name,omitempty"`
+	Description string            `json:"description"`
+	Config      map[string]string `json:"config"`
+}
+
+func projectPath(name string) string { return "/projects/" + url.PathEscape(name) }
+
+// getProject reads a project and its ETag.
+func (c *Client) getProject(ctx context.Context, name string) (*project, string, error) {
+	var p project
+	etag, err := c.call(ctx, http.MethodGet, projectPath(name), Scope{}, nil, &p)
+	if err != nil {
+		return nil, "", classify(err, "read project %s", name)
+	}
+	if p.Config == nil {
+		p.Config = map[string]string{}
+	}
+	return &p, etag, nil
+}
+
 // ProjectState tells whether a stack's project exists and is ours.
 func (c *Client) ProjectState(stack string) (exists bool, err error) {
-	p, _, err := c.srv.GetProject(stack)
+	p, _, err := c.getProject(context.Background(), stack)
 	if err != nil {
-		err = classify(err, "read project %s", stack)
 		if isNotFound(err) {
 			return false, nil
 		}
@@ -49,9 +70,8 @@ func (c *Client) EnsureProject(ctx context.Context, stack string) (created bool,
 	for k, v := range projectFeatures {
 		cfg[k] = v
 	}
-	post := api.ProjectsPost{Name: stack, ProjectPut: api.ProjectPut{
-		Description: "incus-fleet stack " + stack, Config: cfg}}
-	if err := c.srv.CreateProject(post); err != nil {
+	post := project{Name: stack, Description: "incus-fleet stack " + stack, Config: cfg}
+	if _, err := c.call(ctx, http.MethodPost, "/projects", Scope{}, post, nil); err != nil {
 		if alreadyExists(err) {
 			// A concurrent run created it first; it must still be ours.
 			_, err := c.ProjectState(stack)
@@ -64,5 +84,6 @@ func (c *Client) EnsureProject(ctx context.Context, stack string) (created bool,
 
 // DeleteProject removes the stack's project; it must hold no instances.
 func (c *Client) DeleteProject(stack string) error {
-	return classify(c.srv.DeleteProject(stack), "delete project %s", stack)
+	_, err := c.call(context.Background(), http.MethodDelete, projectPath(stack), Scope{}, nil, nil)
+	return classify(err, "delete project %s", stack)
 }

@@ -1,7 +1,9 @@
 package incus
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 )
 
 // Project config keys holding a stack's deployed specs. They live in Incus,
@@ -19,9 +21,9 @@ type StackRecord struct {
 
 // ReadRecord reads a stack's record from its project.
 func (c *Client) ReadRecord(stack string) (StackRecord, error) {
-	p, _, err := c.srv.GetProject(stack)
+	p, _, err := c.getProject(context.Background(), stack)
 	if err != nil {
-		return StackRecord{}, classify(err, "read project %s", stack)
+		return StackRecord{}, err
 	}
 	cur := p.Config[KeySpecCurrent]
 	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], read: cur}, nil
@@ -31,21 +33,23 @@ func (c *Client) ReadRecord(stack string) (StackRecord, error) {
 // compare-and-swap: a concurrent change makes it fail with ErrConflict
 // instead of silently overwriting.
 func (c *Client) WriteRecord(stack string, rec StackRecord) error {
-	p, etag, err := c.srv.GetProject(stack)
+	ctx := context.Background()
+	p, etag, err := c.getProject(ctx, stack)
 	if err != nil {
-		return classify(err, "read project %s", stack)
+		return err
 	}
 	// The lock key shares the project config, so compare the spec we read,
 	// not the whole ETag; the write itself is still compare-and-swap.
 	if p.Config[KeySpecCurrent] != rec.read {
 		return fmt.Errorf("the record of stack %s changed while this run was applying it; apply again: %w", stack, ErrConflict)
 	}
-	put := p.Writable()
+	put := project{Description: p.Description, Config: p.Config}
 	put.Config[KeySpecCurrent] = rec.Current
 	if rec.Previous == "" {
 		delete(put.Config, KeySpecPrevious)
 	} else {
 		put.Config[KeySpecPrevious] = rec.Previous
 	}
-	return classify(c.srv.UpdateProject(stack, put, etag), "write the record of stack %s", stack)
+	_, err = c.callIfMatch(ctx, http.MethodPut, projectPath(stack), Scope{}, etag, put, nil)
+	return classify(err, "write the record of stack %s", stack)
 }

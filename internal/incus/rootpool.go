@@ -1,34 +1,45 @@
 package incus
 
 import (
+	"context"
+	"net/http"
+	"net/url"
 	"slices"
-
-	"github.com/lxc/incus/v6/shared/api"
 )
 
 // instanceProfile is the profile every stack instance is created with
 // (InstanceSpec); its root disk decides where the instances' data lives.
 const instanceProfile = "default"
 
+// Profile is GET /1.0/profiles/{name}; also its writable part.
+type Profile struct {
+	Name        string                       `json:"name,omitempty"`
+	Description string                       `json:"description"`
+	Config      map[string]string            `json:"config"`
+	Devices     map[string]map[string]string `json:"devices"`
+}
+
+func profilePath(name string) string { return "/profiles/" + url.PathEscape(name) }
+
 // rootPool reads the storage pool of the instance profile's root disk, so
 // the planner can warn when replicas cannot fail over with their data.
 // A missing profile or root disk gives "" (unknown), not an error: the
 // deploy itself will say what is wrong in that case.
-func (c *Client) rootPool() (string, error) {
-	p, _, err := c.srv.GetProfile(instanceProfile)
-	if err != nil {
+func (c *Client) rootPool(ctx context.Context) (string, error) {
+	var p Profile
+	if _, err := c.call(ctx, http.MethodGet, profilePath(instanceProfile), Scope{}, nil, &p); err != nil {
 		if err = classify(err, "read profile %s", instanceProfile); isNotFound(err) {
 			return "", nil
 		}
 		return "", err
 	}
-	return rootDiskPool(p), nil
+	return rootDiskPool(&p), nil
 }
 
 // rootDiskPool finds the disk device mounted at / (its name is free, "root"
 // only by convention); several would be an Incus error, so the first in
 // name order wins for determinism.
-func rootDiskPool(p *api.Profile) string {
+func rootDiskPool(p *Profile) string {
 	names := make([]string, 0, len(p.Devices))
 	for name := range p.Devices {
 		names = append(names, name)

@@ -1,10 +1,6 @@
 package incus
 
-import (
-	"testing"
-
-	"github.com/lxc/incus/v6/shared/api"
-)
+import "testing"
 
 func TestRootDiskPool(t *testing.T) {
 	cases := []struct {
@@ -22,7 +18,7 @@ func TestRootDiskPool(t *testing.T) {
 		{"no devices", nil, ""},
 	}
 	for _, tc := range cases {
-		p := &api.Profile{ProfilePut: api.ProfilePut{Devices: tc.devices}}
+		p := &Profile{Devices: tc.devices}
 		if got := rootDiskPool(p); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lxc/incus/v6/shared/api"
-
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -21,7 +19,7 @@ const KeyImage = "user.fleet.image"
 
 // InstanceSpec builds the Incus instance for one plan step. hash is the
 // slot's full expected hash (service hash plus image fingerprint).
-func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, member model.Member, hash string) api.InstancesPost {
+func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, member model.Member, hash string) InstancesPost {
 	cfg := map[string]string{
 		model.KeyStack:   stack,
 		model.KeyService: svc.Name,
@@ -67,15 +65,13 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	}
 	devices := proxyDevices(svc.Ports, step.HostPorts, member)
 	maps.Copy(devices, mountDevices(svc.Runtime))
-	return api.InstancesPost{
-		Name:   step.Instance,
-		Type:   api.InstanceTypeContainer,
-		Source: img.Source,
-		InstancePut: api.InstancePut{
-			Config:   cfg,
-			Devices:  devices,
-			Profiles: []string{"default"},
-		},
+	return InstancesPost{
+		Name:     step.Instance,
+		Type:     InstanceTypeContainer,
+		Source:   img.Source,
+		Config:   cfg,
+		Devices:  devices,
+		Profiles: []string{"default"},
 	}
 }
 

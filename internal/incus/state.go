@@ -2,10 +2,10 @@ package incus
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"sort"
 	"strings"
-
-	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -18,13 +18,16 @@ const standaloneMember = "none"
 // constant number of API calls, whatever the number of instances.
 func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 	st := &model.ClusterState{}
-	members, err := c.members()
+	members, err := c.members(ctx)
 	if err != nil {
 		return nil, err
 	}
 	st.Members = members
-	pools, err := c.srv.GetStoragePools()
-	if err != nil {
+	var pools []struct {
+		Name   string `json:"name"`
+		Driver string `json:"driver"`
+	}
+	if _, err := c.call(ctx, http.MethodGet, "/storage-pools", Scope{Query: url.Values{"recursion": {"1"}}}, nil, &pools); err != nil {
 		return nil, classify(err, "list storage pools")
 	}
 	poolNames := make([]string, 0, len(pools))
@@ -35,12 +38,12 @@ func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 	if st.Volumes, err = c.readVolumes(ctx, poolNames); err != nil { // volumes.go
 		return nil, err
 	}
-	if st.RootPool, err = c.rootPool(); err != nil { // rootpool.go
+	if st.RootPool, err = c.rootPool(ctx); err != nil { // rootpool.go
 		return nil, err
 	}
-	insts, err := c.srv.GetInstancesAllProjects(api.InstanceTypeAny)
+	insts, err := c.listInstances(ctx, "")
 	if err != nil {
-		return nil, classify(err, "list instances")
+		return nil, err
 	}
 	for _, in := range insts {
 		member := in.Location
@@ -68,14 +71,29 @@ func (c *Client) memberName() string {
 	return standaloneMember
 }
 
-func (c *Client) members() ([]model.Member, error) {
+// listInstances lists the instances of one project, or of all projects
+// when project is "", in one call.
+func (c *Client) listInstances(ctx context.Context, project string) ([]Instance, error) {
+	q := url.Values{"recursion": {"1"}}
+	s := Scope{Project: project, Query: q}
+	if project == "" {
+		q.Set("all-projects", "true")
+	}
+	var insts []Instance
+	if _, err := c.call(ctx, http.MethodGet, "/instances", s, nil, &insts); err != nil {
+		return nil, classify(err, "list instances")
+	}
+	return insts, nil
+}
+
+func (c *Client) members(ctx context.Context) ([]model.Member, error) {
 	if !c.clustered {
 		return []model.Member{{Name: standaloneMember, Status: model.StatusOnline, Architecture: c.arch,
 			Labels: map[string]string{}, FailureDomain: "default"}}, nil
 	}
-	list, err := c.srv.GetClusterMembers()
+	list, err := c.listMembers(ctx)
 	if err != nil {
-		return nil, classify(err, "list cluster members")
+		return nil, err
 	}
 	out := make([]model.Member, 0, len(list))
 	for _, m := range list {
@@ -85,7 +103,7 @@ func (c *Client) members() ([]model.Member, error) {
 	return out, nil
 }
 
-func memberFromAPI(m api.ClusterMember) model.Member {
+func memberFromAPI(m clusterMember) model.Member {
 	labels := map[string]string{}
 	for k, v := range m.Config {
 		// user.fleet.* is incus-fleet's bookkeeping (which labels it

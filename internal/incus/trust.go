@@ -1,12 +1,13 @@
 package incus
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
-
-	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
 )
@@ -35,27 +36,36 @@ func LoadClientCertificate(field, v string) (ClientCertificate, error) {
 	return ClientCertificate{PEM: text, Fingerprint: cluster.Fingerprint(block.Bytes)}, nil
 }
 
+// CertificatesPost is POST /1.0/certificates: a certificate to trust
+// (base64 DER, no PEM armour).
+type CertificatesPost struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Certificate string `json:"certificate"`
+}
+
 // Trusts reports whether the server trusts a certificate.
 func (c *Client) Trusts(fingerprint string) (bool, error) {
-	fps, err := c.srv.GetCertificateFingerprints()
-	if err != nil {
+	var urls []string
+	if _, err := c.call(context.Background(), http.MethodGet, "/certificates", Scope{}, nil, &urls); err != nil {
 		return false, classify(err, "list trusted certificates")
 	}
-	return slices.Contains(fps, fingerprint), nil
+	return slices.Contains(namesFromURLs(urls), fingerprint), nil
 }
 
 // Trust adds a client certificate to the server's trust store.
 func (c *Client) Trust(cert ClientCertificate) error {
 	block, _ := pem.Decode([]byte(cert.PEM))
-	post := api.CertificatesPost{CertificatePut: api.CertificatePut{Name: FleetCertName, Type: api.CertificateTypeClient,
-		Certificate: base64.StdEncoding.EncodeToString(block.Bytes)}}
-	return classify(c.srv.CreateCertificate(post), "trust the fleet client certificate %s", cluster.Short(cert.Fingerprint))
+	_, err := c.call(context.Background(), http.MethodPost, "/certificates", Scope{}, CertificatesPost{Name: FleetCertName, Type: "client",
+		Certificate: base64.StdEncoding.EncodeToString(block.Bytes)}, nil)
+	return classify(err, "trust the fleet client certificate %s", cluster.Short(cert.Fingerprint))
 }
 
 // Untrust removes a certificate from the trust store; a certificate that
 // is not there counts as removed.
 func (c *Client) Untrust(fingerprint string) error {
-	err := classify(c.srv.DeleteCertificate(fingerprint), "remove trusted certificate %s", cluster.Short(fingerprint))
+	_, err := c.call(context.Background(), http.MethodDelete, "/certificates/"+url.PathEscape(fingerprint), Scope{}, nil, nil)
+	err = classify(err, "remove trusted certificate %s", cluster.Short(fingerprint))
 	if isNotFound(err) {
 		return nil
 	}

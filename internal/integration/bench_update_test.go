@@ -3,8 +3,6 @@ package integration
 import (
 	"fmt"
 	"testing"
-
-	"github.com/lxc/incus/v6/shared/api"
 )
 
 // rollingCompose is a 3-replica service updated one slot at a time with no
@@ -51,12 +49,8 @@ func BenchmarkBaselineRollingWork3(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for n := 0; n < 3; n++ {
 			name := fmt.Sprintf("r-%d", n)
-			if op, err := p.UpdateInstanceState(name, api.InstanceStatePut{Action: "stop", Force: true, Timeout: -1}, ""); err == nil {
-				_ = op.Wait()
-			}
-			if op, err := p.DeleteInstance(name); err == nil {
-				_ = op.Wait()
-			}
+			_ = p.SetInstanceState(name, "stop")
+			_ = p.DeleteInstance(name)
 			baselineLaunch(b, p.UseTarget(members[n]), name)
 		}
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	incusclient "github.com/lxc/incus/v6/client"
-
 	"github.com/incus-fleet/incus-fleet/internal/bundle"
 )
 
@@ -79,23 +77,18 @@ func createBundle(t *testing.T, dir, output string) bundleFields {
 }
 
 // instanceFile reads a file inside an instance through the Incus API.
-func instanceFile(t *testing.T, srv incusclient.InstanceServer, project, instance, path string) (string, int) {
+func instanceFile(t *testing.T, srv *bedClient, project, instance, path string) (string, int) {
 	t.Helper()
-	rc, info, err := srv.UseProject(project).GetInstanceFile(instance, path)
+	content, mode, err := srv.UseProject(project).GetInstanceFile(instance, path)
 	if err != nil {
 		t.Fatalf("read %s in %s: %v", path, instance, err)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), info.Mode
+	return content, mode
 }
 
 // everyReplicaHas checks a file's content in every instance of the stack,
 // whichever member it runs on.
-func everyReplicaHas(t *testing.T, srv incusclient.InstanceServer, stack, path, want string) {
+func everyReplicaHas(t *testing.T, srv *bedClient, stack, path, want string) {
 	t.Helper()
 	got := placement(t, srv, stack)
 	if len(got) != 3 || len(perMember(got)) != 3 {

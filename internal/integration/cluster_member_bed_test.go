@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	incusclient "github.com/lxc/incus/v6/client"
-
 	"github.com/incus-fleet/incus-fleet/internal/app"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
@@ -124,13 +122,9 @@ func (b *memberBed) url(name string) string { return "https://" + b.address(name
 
 // client is an independent Incus client on a member's socket, to check
 // what incus-fleet did without trusting its reports.
-func (b *memberBed) client(t *testing.T, name string) incusclient.InstanceServer {
+func (b *memberBed) client(t *testing.T, name string) *bedClient {
 	t.Helper()
-	srv, err := incusclient.ConnectIncusUnix(b.socket(name), nil)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", name, err)
-	}
-	return srv
+	return connectBed(t, b.socket(name))
 }
 
 // call runs one protocol request on a member's own daemon through the real

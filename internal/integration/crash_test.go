@@ -10,9 +10,6 @@ import (
 	"syscall"
 	"testing"
 
-	incusclient "github.com/lxc/incus/v6/client"
-	"github.com/lxc/incus/v6/shared/api"
-
 	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 )
 
@@ -109,9 +106,9 @@ func crashRun(t *testing.T, stack, compose, point string) bool {
 // checkConverged checks a stack straight in Incus: exactly the wanted slots
 // per service, one instance each, all running, one hash per service, no
 // stranger in the project, the lock released and the record written.
-func checkConverged(t *testing.T, srv incusclient.InstanceServer, stack string, want map[string]int) {
+func checkConverged(t *testing.T, srv *bedClient, stack string, want map[string]int) {
 	t.Helper()
-	insts, err := srv.UseProject(stack).GetInstances(api.InstanceTypeAny)
+	insts, err := srv.UseProject(stack).GetInstances()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	incusclient "github.com/lxc/incus/v6/client"
-	"github.com/lxc/incus/v6/shared/api"
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 )
 
 // TestMemberLossDuringRollingUpdate: a member dies (daemon, containers and
@@ -54,7 +53,7 @@ services:
 				return
 			case <-time.After(150 * time.Millisecond):
 			}
-			insts, err := srv.UseProject(stack).GetInstances(api.InstanceTypeAny)
+			insts, err := srv.UseProject(stack).GetInstances()
 			if err != nil {
 				continue
 			}
@@ -136,9 +135,9 @@ services:
 	}
 }
 
-func mustInstances(t *testing.T, srv incusclient.InstanceServer, project string) []api.Instance {
+func mustInstances(t *testing.T, srv *bedClient, project string) []incus.Instance {
 	t.Helper()
-	insts, err := srv.UseProject(project).GetInstances(api.InstanceTypeAny)
+	insts, err := srv.UseProject(project).GetInstances()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	incusclient "github.com/lxc/incus/v6/client"
 )
 
 // Helpers for placement tests that change the cluster itself: member
@@ -27,7 +25,7 @@ import (
 const spareName = "place4"
 
 // coreMembers returns the cluster's member names, sorted.
-func coreMembers(t *testing.T, srv incusclient.InstanceServer) []string {
+func coreMembers(t *testing.T, srv *bedClient) []string {
 	t.Helper()
 	names, err := srv.GetClusterMemberNames()
 	if err != nil {
@@ -43,7 +41,7 @@ func coreMembers(t *testing.T, srv incusclient.InstanceServer) []string {
 
 // setLabels sets member labels (user.<key>; "" removes one) straight
 // through the Incus client, and restores each member's config at the end.
-func setLabels(t *testing.T, srv incusclient.InstanceServer, labels map[string]map[string]string) {
+func setLabels(t *testing.T, srv *bedClient, labels map[string]map[string]string) {
 	t.Helper()
 	for member, kv := range labels {
 		m, etag, err := srv.GetClusterMember(member)
@@ -99,7 +97,7 @@ func testbedScript(t *testing.T, script string, args ...string) error {
 // is stopped first), removes the stacks, then the spare: gracefully if it
 // can, by force if it must (offline, or still holding instances), then
 // its daemon and directory.
-func prepareSpare(t *testing.T, srv incusclient.InstanceServer, stacks ...string) {
+func prepareSpare(t *testing.T, srv *bedClient, stacks ...string) {
 	t.Helper()
 	removeSpare(t, srv)
 	t.Cleanup(func() {
@@ -139,7 +137,7 @@ func joinSpare(t *testing.T) {
 	}
 }
 
-func removeSpare(t *testing.T, srv incusclient.InstanceServer) {
+func removeSpare(t *testing.T, srv *bedClient) {
 	t.Helper()
 	if slices.Contains(coreMembers(t, srv), spareName) {
 		if err := srv.DeleteClusterMember(spareName, false); err != nil {
@@ -183,9 +181,9 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 
 // instancesOn lists a project's instances as name → member, without
 // insisting that they run (placement() does).
-func instancesOn(t *testing.T, srv incusclient.InstanceServer, project string) map[string]string {
+func instancesOn(t *testing.T, srv *bedClient, project string) map[string]string {
 	t.Helper()
-	insts, err := srv.UseProject(project).GetInstances("")
+	insts, err := srv.UseProject(project).GetInstances()
 	if err != nil {
 		return nil // the project may not exist yet
 	}

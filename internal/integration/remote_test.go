@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxc/incus/v6/shared/api"
-
 	"github.com/incus-fleet/incus-fleet/internal/app"
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
 )
@@ -24,8 +22,7 @@ func TestRemoteConnectionPinsFingerprint(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := strings.TrimSpace(strings.Split(strings.Split(pair.CertPEM, "-----BEGIN CERTIFICATE-----")[1], "-----END CERTIFICATE-----")[0])
-	cert := api.CertificatesPost{CertificatePut: api.CertificatePut{Name: "incus-fleet-remote-test", Type: "client", Certificate: strings.ReplaceAll(block, "\n", "")}}
-	if err := srv.CreateCertificate(cert); err != nil {
+	if err := srv.CreateCertificate("incus-fleet-remote-test", strings.ReplaceAll(block, "\n", "")); err != nil {
 		t.Fatalf("trust the test client certificate: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.DeleteCertificate(pair.Fingerprint) })

@@ -16,8 +16,8 @@ func TestMissingRootDiskFailsBeforeCreating(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	original := profile.Writable()
-	stripped := profile.Writable()
+	original := *profile
+	stripped := *profile
 	stripped.Devices = map[string]map[string]string{}
 	if err := srv.UpdateProfile("default", stripped, etag); err != nil {
 		t.Fatal(err)

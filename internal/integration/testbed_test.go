@@ -9,16 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	incusclient "github.com/lxc/incus/v6/client"
-	"github.com/lxc/incus/v6/shared/api"
-
 	"github.com/incus-fleet/incus-fleet/internal/app"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
 
 // testbed returns an independent Incus client on the loopback cluster, used
 // to check what incus-fleet did without trusting incus-fleet's own reports.
-func testbed(t testing.TB) incusclient.InstanceServer {
+func testbed(t testing.TB) *bedClient {
 	t.Helper()
 	socket := os.Getenv("INCUS_SOCKET")
 	if socket == "" || os.Getenv("INCUS_FLEET_TESTBED") == "" {
@@ -27,11 +24,7 @@ func testbed(t testing.TB) incusclient.InstanceServer {
 		}
 		t.Skip("loopback Incus cluster not up: run `make testbed-up` and source /tmp/incus-fleet-testbed/env (make test does both)")
 	}
-	srv, err := incusclient.ConnectIncusUnix(socket, nil)
-	if err != nil {
-		t.Fatalf("connect to test bed at %s: %v", socket, err)
-	}
-	return srv
+	return connectBed(t, socket)
 }
 
 // response is a decoded protocol response plus the process exit code.
@@ -81,9 +74,9 @@ func (r response) mustSucceed(t testing.TB) response {
 }
 
 // placement lists instance → member for a project, read straight from Incus.
-func placement(t testing.TB, srv incusclient.InstanceServer, project string) map[string]string {
+func placement(t testing.TB, srv *bedClient, project string) map[string]string {
 	t.Helper()
-	insts, err := srv.UseProject(project).GetInstances(api.InstanceTypeAny)
+	insts, err := srv.UseProject(project).GetInstances()
 	if err != nil {
 		t.Fatalf("list instances of %s: %v", project, err)
 	}
@@ -116,7 +109,7 @@ func names(p map[string]string) string {
 }
 
 // projectExists reports whether Incus has the project.
-func projectExists(t testing.TB, srv incusclient.InstanceServer, name string) bool {
+func projectExists(t testing.TB, srv *bedClient, name string) bool {
 	t.Helper()
 	names, err := srv.GetProjectNames()
 	if err != nil {

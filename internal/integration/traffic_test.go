@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	incusclient "github.com/lxc/incus/v6/client"
 )
 
 // TestStackServesTraffic: environment, labels-free defaults, published ports
@@ -58,7 +56,7 @@ services:
 }
 
 // memberAddresses maps member → the publish_address label the test bed set.
-func memberAddresses(t *testing.T, srv incusclient.InstanceServer) map[string]string {
+func memberAddresses(t *testing.T, srv *bedClient) map[string]string {
 	t.Helper()
 	members, err := srv.GetClusterMembers()
 	if err != nil {

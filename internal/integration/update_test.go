@@ -1,16 +1,10 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	incusclient "github.com/lxc/incus/v6/client"
-	"github.com/lxc/incus/v6/shared/api"
 )
 
 // TestUpdateOnlyChangedService: changing one service's environment replaces
@@ -230,9 +224,9 @@ services:
 }
 
 // hashes maps slot → recorded hash, read straight from Incus.
-func hashes(t *testing.T, srv incusclient.InstanceServer, project string) map[string]string {
+func hashes(t *testing.T, srv *bedClient, project string) map[string]string {
 	t.Helper()
-	insts, err := srv.UseProject(project).GetInstances(api.InstanceTypeAny)
+	insts, err := srv.UseProject(project).GetInstances()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,61 +237,11 @@ func hashes(t *testing.T, srv incusclient.InstanceServer, project string) map[st
 	return out
 }
 
-func instanceConfig(t *testing.T, srv incusclient.InstanceServer, project, name string) map[string]string {
+func instanceConfig(t *testing.T, srv *bedClient, project, name string) map[string]string {
 	t.Helper()
 	in, _, err := srv.UseProject(project).GetInstance(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return in.Config
-}
-
-// lifecycleEvent is one instance lifecycle event of Incus.
-type lifecycleEvent struct {
-	at               time.Time
-	action, instance string
-}
-
-func (e lifecycleEvent) String() string {
-	return fmt.Sprintf("%s %s %s", e.at.Format("15:04:05.000"), e.action, e.instance)
-}
-
-type lifecycleRecorder struct {
-	listener *incusclient.EventListener
-	mu       sync.Mutex
-	events   []lifecycleEvent
-}
-
-// recordLifecycle listens to every member's lifecycle events of a project.
-func recordLifecycle(t *testing.T, srv incusclient.InstanceServer, project string) *lifecycleRecorder {
-	t.Helper()
-	l, err := srv.UseProject(project).GetEvents()
-	if err != nil {
-		t.Fatalf("listen to events: %v", err)
-	}
-	rec := &lifecycleRecorder{listener: l}
-	_, err = l.AddHandler([]string{"lifecycle"}, func(e api.Event) {
-		var lc api.EventLifecycle
-		if err := json.Unmarshal(e.Metadata, &lc); err != nil {
-			return
-		}
-		path, _, _ := strings.Cut(lc.Source, "?") // /1.0/instances/web-1?project=…
-		name := path[strings.LastIndex(path, "/")+1:]
-		rec.mu.Lock()
-		rec.events = append(rec.events, lifecycleEvent{at: e.Timestamp, action: lc.Action, instance: name})
-		rec.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
-func (r *lifecycleRecorder) stop() []lifecycleEvent {
-	time.Sleep(300 * time.Millisecond) // let the last events arrive
-	r.listener.Disconnect()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	sort.SliceStable(r.events, func(i, j int) bool { return r.events[i].at.Before(r.events[j].at) })
-	return r.events
 }

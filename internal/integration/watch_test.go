@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	incusclient "github.com/lxc/incus/v6/client"
 )
 
 // `incus-fleet stack watch` against the real cluster, run as a process the
@@ -101,7 +99,7 @@ func writeCompose(t *testing.T, yaml string) string {
 }
 
 // setServerConfig sets a cluster-wide server key and restores it at the end.
-func setServerConfig(t *testing.T, srv incusclient.InstanceServer, key, value string) {
+func setServerConfig(t *testing.T, srv *bedClient, key, value string) {
 	t.Helper()
 	update := func(v string, had bool) error {
 		s, etag, err := srv.GetServer()

@@ -27,9 +27,13 @@ type Actuator interface {
 	Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error)
 }
 
+// DefaultConcurrency is how many instance operations run at once unless
+// Options says otherwise (the benchmark's baseline uses the same number).
+const DefaultConcurrency = 4
+
 // Options tunes execution.
 type Options struct {
-	// Concurrency bounds simultaneous instance operations (default 4).
+	// Concurrency bounds simultaneous instance operations (default DefaultConcurrency).
 	Concurrency int
 	Progress    io.Writer
 }
@@ -52,7 +56,7 @@ type StepError struct {
 func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actuator, o Options) (Outcome, error) {
 	r := &runner{act: act, opts: o, start: time.Now()}
 	if r.opts.Concurrency <= 0 {
-		r.opts.Concurrency = 4
+		r.opts.Concurrency = DefaultConcurrency
 	}
 	if r.opts.Progress == nil {
 		r.opts.Progress = io.Discard

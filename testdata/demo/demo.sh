@@ -18,7 +18,8 @@ echo "== where each replica runs"
 "$bin" stack ps --name demo
 echo
 echo "== web answers on every member's address"
-for addr in 127.0.0.1 127.0.0.2 127.0.0.3; do
+p="${TESTBED_PUBLISH_PREFIX:-127.0.0}"
+for addr in "$p.1" "$p.2" "$p.3"; do
   printf '%s:8080 -> ' "$addr"
   curl -fsS --max-time 3 "http://$addr:8080/" || echo "(no answer)"
 done
