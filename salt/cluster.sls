@@ -12,7 +12,7 @@
 {%-   set m = incus.cluster_members[name] %}
 {%-   set token_pillar = m.cluster_token_pillar | default(cl.cluster_token_pillar) %}
 incus-member:
-  incus.cluster_member_present:
+  incus_fleet.cluster_member_present:
     - name: {{ name | json }}
     - address: {{ m.address | json }}
 {%-   if name != incus.bootstrap %}
@@ -35,13 +35,13 @@ incus-member:
 {%-   if m.evacuated is defined %}
 
 incus-member-maintenance:
-  incus.{{ 'cluster_member_evacuated' if m.evacuated else 'cluster_member_restored' }}:
+  incus_fleet.{{ 'cluster_member_evacuated' if m.evacuated else 'cluster_member_restored' }}:
     - name: {{ name | json }}
 {%-     if m.evacuated and m.evacuate_mode is defined %}
     - mode: {{ m.evacuate_mode | json }}
 {%-     endif %}
     - require:
-      - incus: incus-member
+      - incus_fleet: incus-member
 {%-   endif %}
 {%- endif %}
 
@@ -49,7 +49,7 @@ incus-member-maintenance:
 {%-   for gone, opts in (incus.absent_members or {}) | dictsort %}
 
 incus-member-absent-{{ gone }}:
-  incus.cluster_member_absent:
+  incus_fleet.cluster_member_absent:
     - name: {{ gone | json }}
     - force: {{ (opts or {}).get('force', False) | json }}
     - evacuate: {{ (opts or {}).get('evacuate', True) | json }}

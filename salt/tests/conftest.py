@@ -1,6 +1,7 @@
 """Shared fixtures for the Salt module tests.
 
-The unit tests load salt/_modules/incus.py and salt/_states/incus.py as plain
+The unit tests load the extension's execution and state modules
+(salt/src/saltext/incus_fleet/{modules,states}/incus_fleet.py) as plain
 Python modules and inject the dunders Salt's loader would (__salt__,
 __opts__, __pillar__, __env__), so they run without Salt installed.
 """
@@ -19,6 +20,9 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SALT_DIR = os.path.dirname(HERE)
 REPO = os.path.dirname(SALT_DIR)
+PACKAGE = os.path.join(SALT_DIR, "src", "saltext", "incus_fleet")
+# The checkout's package, also where an installed copy exists.
+sys.path.insert(0, os.path.join(SALT_DIR, "src"))
 
 
 def load(path, name):
@@ -31,7 +35,7 @@ def load(path, name):
 @pytest.fixture
 def mod(monkeypatch):
     """The execution module with empty dunders (no Salt: subprocess path)."""
-    m = load(os.path.join(SALT_DIR, "_modules", "incus.py"), "incus_exec_module")
+    m = load(os.path.join(PACKAGE, "modules", "incus_fleet.py"), "incus_exec_module")
     m.__opts__ = {}
     m.__pillar__ = {}
     m.__salt__ = {}
@@ -63,17 +67,17 @@ class LoaderContext(collections.abc.MutableMapping):
 @pytest.fixture
 def state(mod):
     """The state module wired to the execution module like Salt's loader does."""
-    s = load(os.path.join(SALT_DIR, "_states", "incus.py"), "incus_state_module")
+    s = load(os.path.join(PACKAGE, "states", "incus_fleet.py"), "incus_state_module")
     pillar = LoaderContext({})
     salt_funcs = {
-        "incus.call": mod.call,
-        "incus.member_present": mod.member_present,
-        "incus.member_absent": mod.member_absent,
-        "incus.member_evacuate": mod.member_evacuate,
-        "incus.member_restore": mod.member_restore,
-        "incus.deploy": mod.deploy,
-        "incus.remove": mod.remove,
-        "incus.status": mod.status,
+        "incus_fleet.call": mod.call,
+        "incus_fleet.member_present": mod.member_present,
+        "incus_fleet.member_absent": mod.member_absent,
+        "incus_fleet.member_evacuate": mod.member_evacuate,
+        "incus_fleet.member_restore": mod.member_restore,
+        "incus_fleet.deploy": mod.deploy,
+        "incus_fleet.remove": mod.remove,
+        "incus_fleet.status": mod.status,
         # Salt 3008 masks what pillar.get returns to modules: the modules
         # must read __pillar__ instead, so this stub only ever masks.
         "pillar.get": lambda key, default=None: "**********",

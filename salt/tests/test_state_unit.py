@@ -1,4 +1,4 @@
-"""Unit tests of salt/_states/incus.py without Salt: response -> state return
+"""Unit tests of the state module without Salt: response -> state return
 mapping (real, test mode, failure), secrets from pillar and sdb, parameter
 pass-through and mod_watch."""
 
@@ -162,7 +162,7 @@ def test_secrets_masked_on_failure_and_in_test_mode(st):
         st.__opts__["test"] = test
         # fake=fail puts params["image"] into the error message and details.
         ret = st.cluster_member_present("n", cluster_token=TOKEN, fake="fail")
-        ret2 = st.__salt__["incus.call"]("x", {"fake": "fail", "image": TOKEN, "cluster_token": TOKEN})
+        ret2 = st.__salt__["incus_fleet.call"]("x", {"fake": "fail", "image": TOKEN, "cluster_token": TOKEN})
         assert ret2["result"] is False
         assert TOKEN not in json.dumps(ret2) and "<redacted>" in ret2["comment"]
         assert TOKEN not in json.dumps(ret)
@@ -188,7 +188,7 @@ def test_mod_watch_reruns_the_state(st):
 
 
 def test_virtual_needs_execution_module(state):
-    assert state.__virtual__() == "incus"
+    assert state.__virtual__() == "incus_fleet"
     state.__salt__ = {}
     assert state.__virtual__()[0] is False
 
