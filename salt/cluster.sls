@@ -22,6 +22,14 @@ incus-member:
     - cluster_token_pillar: {{ token_pillar | json }}
 {%-   elif cl.trust_pillar and salt['pillar.get'](cl.trust_pillar) %}
     - trust_pillar: {{ cl.trust_pillar | json }}
+{%-     if name != incus.bootstrap and not salt['pillar.get'](cl.trust_pillar ~ ':server_fingerprint') %}
+{#-       No pin in pillar: the bootstrap member's, from the Salt mine
+          (pillar mine_functions: incus_fleet.cluster_fingerprint). #}
+{%-       set mined = salt['mine.get'](incus.bootstrap_minion, 'incus_fleet.cluster_fingerprint') %}
+{%-       if mined.get(incus.bootstrap_minion) %}
+    - server_fingerprint: {{ mined[incus.bootstrap_minion] | json }}
+{%-       endif %}
+{%-     endif %}
 {%-   endif %}
 {%-   for key in ['labels', 'groups', 'failure_domain', 'description', 'member_config', 'cluster_password'] %}
 {%-     if m[key] is defined %}
@@ -30,6 +38,16 @@ incus-member:
 {%-   endfor %}
 {%-   if name == incus.bootstrap and cl.config %}
     - config: {{ cl.config | json }}
+{%-   endif %}
+
+{%-   if name == incus.bootstrap and salt['pillar.get']('mine_functions:incus_fleet.cluster_fingerprint') is not none %}
+
+{#- A new cluster: publish its fingerprint at once for the joins. #}
+incus-member-fingerprint:
+  module.run:
+    - mine.update: []
+    - onchanges:
+      - incus_fleet: incus-member
 {%-   endif %}
 
 {%-   if m.evacuated is defined %}

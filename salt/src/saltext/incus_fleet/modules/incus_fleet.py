@@ -176,6 +176,52 @@ def snapshot(connection=None):
     return call("cluster.snapshot", {}, test=False, connection=connection)
 
 
+def _local_member():
+    """This minion's member name: the entry of pillar incus:cluster_members
+    whose ``minion`` (default: its name) is this minion's id."""
+    minion_id = _opts().get("id")
+    members = _protocol.pillar_path(_pillar(), "incus:cluster_members") or {}
+    for name in sorted(members.keys()) if hasattr(members, "keys") else []:
+        entry = members[name] if hasattr(members[name], "get") else {}
+        if (entry.get("minion") or name) == minion_id:
+            return name
+    return minion_id
+
+
+def cluster_fingerprint(name=None, connection=None):
+    """
+    sha256 of the cluster certificate, the pin joining members need; ``None``
+    while this minion's daemon is not a cluster member. Not a secret: the
+    formula publishes it through the Salt mine, so members can join a cluster
+    bootstrapped in the same orchestration.
+
+    name
+        this member's name; default: its entry in pillar
+        ``incus:cluster_members`` (or the minion id)
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.cluster_fingerprint
+
+    As a mine function (pillar):
+
+    .. code-block:: yaml
+
+        mine_functions:
+          incus_fleet.cluster_fingerprint: []
+    """
+    response = call(
+        "cluster.member.present", {"name": name or _local_member()}, test=True, connection=connection
+    )
+    if response.get("result") is False:
+        return None
+    return response.get("cluster_fingerprint") or None
+
+
 def _no_dunders(params):
     return {k: v for k, v in params.items() if not k.startswith("__")}
 

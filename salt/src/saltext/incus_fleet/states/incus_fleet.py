@@ -94,6 +94,11 @@ def _plan_lines(response):
         if step.get("op") == "keep":
             continue
         line = "{} {} on {}".format(step.get("op"), step.get("instance"), step.get("member"))
+        if step.get("old_instance") and step["old_instance"] != step.get("instance"):
+            # start-first replaces web-1 by a new instance web-1-b
+            line = "{} {} by {} on {}".format(
+                step.get("op"), step["old_instance"], step.get("instance"), step.get("member")
+            )
         if step.get("old_member") and step.get("old_member") != step.get("member"):
             line += " (from {})".format(step["old_member"])
         if step.get("reason"):
@@ -147,6 +152,7 @@ def cluster_member_present(
     cluster_token=None,
     cluster_token_pillar=None,
     cluster_password=None,
+    server_fingerprint=None,
     labels=None,
     groups=None,
     failure_domain=None,
@@ -173,6 +179,9 @@ def cluster_member_present(
         certificate, or the pillar key holding it (recommended)
     cluster_token / cluster_token_pillar
         a join token instead of certificate trust (or its pillar key)
+    server_fingerprint
+        sha256 of the cluster certificate to pin when joining, when the
+        trust does not carry one (the formula takes it from the Salt mine)
     cluster_password
         seed-era trust password: passed through so incus-fleet can explain
         the token/certificate way (Incus 6 has no trust password)
@@ -211,6 +220,9 @@ def cluster_member_present(
         cluster_password = _resolve(cluster_password, secrets)
     except ValueError as exc:
         return _fail(name, str(exc))
+    if server_fingerprint and cluster and hasattr(trust, "get") and not trust.get("server_fingerprint"):
+        trust = dict(trust)
+        trust["server_fingerprint"] = server_fingerprint
     if isinstance(trust, dict) and trust.get("client_key"):
         secrets.append(trust["client_key"])
     secrets.extend(s for s in (cluster_token, cluster_password) if s)
