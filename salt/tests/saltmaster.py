@@ -103,7 +103,6 @@ class MasterFleet:
         self._start_spares()
         self.master = self.factories.salt_master_daemon(
             "salt-master",
-            slow_stop=False,  # the test is over: no need to wait for a graceful stop
             overrides={
                 "file_roots": {"base": [self.roots]},
                 "pillar_roots": {"base": [self.pillar_root]},
@@ -118,11 +117,11 @@ class MasterFleet:
                 **FAST_START,
             },
         )
+        self.master.slow_stop = False  # at the end: no need to wait for a graceful stop
         self.master.start()
         for m in self.ids:
             minion = self.master.salt_minion_daemon(
                 m,
-                slow_stop=False,
                 overrides={
                     "incus_fleet.bin": self.binary,
                     "incus_fleet.connection": {"socket": self.socket(m)},
@@ -132,6 +131,7 @@ class MasterFleet:
                     **FAST_START,
                 },
             )
+            minion.slow_stop = False
             self.minions[m] = minion
         # Side by side: one at a time a minion takes ~20 s here (grains,
         # keys, the start event). The master accepts their keys itself

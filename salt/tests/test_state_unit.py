@@ -230,3 +230,24 @@ def test_pass_through_params(st):
     assert last_request(st)["params"]["member_config"] == mc
     st.compose_stack_present("s", compose_yaml="services: {}", lock_timeout=120)
     assert last_request(st)["params"]["lock_timeout"] == 120
+
+
+def test_replacements_name_old_and_new_instance(st):
+    resp = {
+        "result": True,
+        "comment": "stack s: replaced 1",
+        "changes": {"web-1-b": {"old": {"service": "web", "slot": 1, "member": "n1"},
+                                "new": {"service": "web", "slot": 1, "member": "n1"}},
+                    "db-1": {"old": None, "new": {"member": "n2"}}},
+        "plan": {"steps": [
+            {"op": "replace", "instance": "web-1-b", "old_instance": "web-1", "member": "n1",
+             "old_member": "n1", "reason": "config changed"},
+            {"op": "create", "instance": "db-1", "member": "n2", "reason": "missing"}]},
+    }
+    ret = st._to_ret("s", resp, test=False)
+    web = ret["changes"]["web-1-b"]
+    assert web["old"] == {"service": "web", "slot": 1, "member": "n1", "instance": "web-1"}
+    assert web["new"] == {"service": "web", "slot": 1, "member": "n1", "instance": "web-1-b",
+                          "reason": "config changed"}
+    assert ret["changes"]["db-1"] == {"old": None, "new": {"member": "n2"}}
+    assert "replace web-1 by web-1-b on n1 (config changed)" in ret["comment"]

@@ -107,9 +107,29 @@ def _plan_lines(response):
     return lines
 
 
+def _named_replacements(changes, response):
+    """Changes with the plan's replace/update steps spelled out: which
+    instance was replaced by which, and why, so `changes` reads old -> new."""
+    steps = {s.get("instance"): s for s in (response.get("plan") or {}).get("steps") or []}
+    out = {}
+    for key, change in changes.items():
+        step = steps.get(key)
+        if step and step.get("op") in ("replace", "update") and isinstance(change, dict):
+            change = dict(change)
+            if isinstance(change.get("old"), dict):
+                change["old"] = dict(change["old"], instance=step.get("old_instance") or key)
+            if isinstance(change.get("new"), dict):
+                change["new"] = dict(change["new"], instance=key)
+                if step.get("reason"):
+                    change["new"]["reason"] = step["reason"]
+        out[key] = change
+    return out
+
+
 def _to_ret(name, response, test):
     """Map a protocol response onto a Salt state return."""
-    ret = {"name": name, "changes": response.get("changes") or {}, "result": response.get("result")}
+    changes = _named_replacements(response.get("changes") or {}, response)
+    ret = {"name": name, "changes": changes, "result": response.get("result")}
     comment = [response.get("comment") or ""]
     error = response.get("error")
     if error or ret["result"] is False:
