@@ -128,3 +128,20 @@ def test_maintenance_absent_members_and_minion_mapping(fleet):
     # A minion that is not a member gets an explicit no-op, not an error.
     other = show(fleet, "elsewhere", "incus")
     assert [f for f, _ in other.values()] == ["test.nop", "test.nop"]
+
+
+def test_orchestration_bootstraps_then_joins_one_by_one(fleet):
+    fleet.set_pillar({}, example("cluster.sls"))
+    orch = show(fleet, "salt-master_master", "incus.orch.cluster")
+    fun, args = orch["incus-orch-bootstrap"]
+    assert fun == "salt.state" and args["tgt"] == "node1" and args["sls"] == "incus.cluster"
+    fun, args = orch["incus-orch-join"]
+    assert args["tgt"] == ["node2", "node3"] and args["tgt_type"] == "list" and args["batch"] == 1
+    assert args["require"] == [{"salt": "incus-orch-bootstrap"}]
+    # The bootstrap member publishes the fingerprint once it changed.
+    node1 = show(fleet, "node1", "incus.cluster")
+    fun, args = node1["incus-member-fingerprint"]
+    assert fun == "module.run" and args["onchanges"] == [{"incus_fleet": "incus-member"}]
+    # No pin in pillar and nothing in the mine yet: the join renders without one.
+    fun, args = show(fleet, "node2", "incus.cluster")["incus-member"]
+    assert "server_fingerprint" not in args

@@ -251,3 +251,28 @@ def test_replacements_name_old_and_new_instance(st):
                           "reason": "config changed"}
     assert ret["changes"]["db-1"] == {"old": None, "new": {"member": "n2"}}
     assert "replace web-1 by web-1-b on n1 (config changed)" in ret["comment"]
+
+
+def test_server_fingerprint_fills_a_trust_without_pin(st):
+    st.pillar["incus"] = {"trust": {"client_cert": "CERT", "client_key": KEY}}
+    st.cluster_member_present("node2", address="127.0.0.1:8444", cluster="https://127.0.0.1:8443",
+                              trust_pillar="incus:trust", server_fingerprint="cd" * 32)
+    assert last_request(st)["params"]["trust"]["server_fingerprint"] == "cd" * 32
+    # A pin in the trust wins; bootstrapping (no cluster) pins nothing.
+    st.pillar["incus"]["trust"]["server_fingerprint"] = "ab" * 32
+    st.cluster_member_present("node2", address="127.0.0.1:8444", cluster="https://127.0.0.1:8443",
+                              trust_pillar="incus:trust", server_fingerprint="cd" * 32)
+    assert last_request(st)["params"]["trust"]["server_fingerprint"] == "ab" * 32
+    del st.pillar["incus"]["trust"]["server_fingerprint"]
+    st.cluster_member_present("node1", address="127.0.0.1:8443", trust_pillar="incus:trust",
+                              server_fingerprint="cd" * 32)
+    assert "server_fingerprint" not in last_request(st)["params"]["trust"]
+
+
+def test_cluster_fingerprint_from_member_present_in_test_mode(mod, fake_bin):
+    mod.__opts__.update({"incus_fleet.bin": fake_bin.path, "id": "host-b"})
+    mod.__pillar__ = {"incus": {"cluster_members": {"a": {}, "b": {"minion": "host-b"}}}}
+    assert mod.cluster_fingerprint() is None  # the fake has no fingerprint to give
+    req = fake_bin.calls()[-1]["request"]
+    assert req["action"] == "cluster.member.present" and req["test"] is True
+    assert req["params"] == {"name": "b"}
