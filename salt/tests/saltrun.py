@@ -18,7 +18,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SALT_DIR = os.path.dirname(HERE)
 REPO = os.path.dirname(SALT_DIR)
-DEFAULT_VENV = "/opt/incus-fleet/salt-venv"
+DEFAULT_VENV = "/opt/incus-fleet/salt-venv-3008.3"
 
 
 def need(ok, reason):
