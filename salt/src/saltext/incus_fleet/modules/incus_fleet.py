@@ -376,6 +376,8 @@ def _stack_params(
     support_files=None,
     lock_timeout=None,
     saltenv=None,
+    move_volumes=None,
+    prune_volumes=None,
     **extra
 ):
     """stack.present params, with salt:// inputs cached; returns (params, problems).
@@ -416,6 +418,8 @@ def _stack_params(
             "profiles": list(profiles) if profiles else None,
             "services": list(services) if services else None,
             "force_recreate": bool(force_recreate) if force_recreate is not None else None,
+            "move_volumes": True if move_volumes else None,
+            "prune_volumes": True if prune_volumes else None,
             "lock_timeout": lock_timeout,
         }
     )
@@ -438,8 +442,10 @@ def deploy(name, test=None, connection=None, secrets=None, **kwargs):
     bundle
         a compose bundle (``salt://`` or local path)
     project_dir, env, profiles, services, force_recreate, support_files, saltenv
-        as for the state ``incus_fleet.compose_stack_present``; further
-        protocol params (``resume``, ...) pass through
+        as for the state ``incus_fleet.compose_stack_present``
+    move_volumes, prune_volumes
+        as for the state: move a slot with its volume / delete unused volumes;
+        further protocol params (``resume``, ...) pass through
     test
         dry run; default: the minion's test setting
     connection
@@ -525,7 +531,10 @@ def remove(name, volumes=None, test=None, connection=None):
             - incus_fleet.remove:
               - name: web
     """
-    return call("stack.absent", {"name": name, "volumes": volumes}, test, connection)
+    params = {"name": name}
+    if volumes:  # kept unless asked for, as `compose down` without -v
+        params["volumes"] = True
+    return call("stack.absent", params, test, connection)
 
 
 def stack_status(name, connection=None):

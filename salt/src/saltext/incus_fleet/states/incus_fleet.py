@@ -354,6 +354,8 @@ def compose_stack_present(
     lock_timeout=None,
     member=None,
     connection=None,
+    move_volumes=False,
+    prune_volumes=False,
     **kwargs
 ):
     """
@@ -384,6 +386,11 @@ def compose_stack_present(
     lock_timeout
         seconds to wait for another run on the same stack (e.g. a member's
         reconcile) before failing with ``conflict``; incus-fleet's default 60
+    move_volumes
+        move a slot whose volume lives on a member it cannot run on now
+        (offline excepted) to another member, with its volume
+    prune_volumes
+        delete the stack's volumes no slot uses any more
     member
         the cluster member this minion runs, when the stack is reconciled
         from a member (the formula sets it). In test mode, while that member
@@ -445,6 +452,8 @@ def compose_stack_present(
         support_files=support_files,
         lock_timeout=lock_timeout,
         saltenv=globals().get("__env__") or None,
+        move_volumes=move_volumes,
+        prune_volumes=prune_volumes,
     )
     return _to_ret(name, response, _test())
 
