@@ -11,9 +11,15 @@ TESTBED_DIR ?= /tmp/incus-fleet-testbed
 TESTBED     := testdata/testbed
 # Sourcing the test bed's env file gives tests INCUS_SOCKET and friends.
 WITH_TESTBED = set -a; source $(TESTBED_DIR)/env; set +a;
-SALT_VENV   ?= /opt/incus-fleet/salt-venv
+# One venv per Salt version: $(SALT_VENV_PREFIX)-<version>.
+SALT_VENV_PREFIX ?= /opt/incus-fleet/salt-venv
+SALT_PINNED      ?= 3008.3
+# Also tested; its venv has saltext-incus installed next to ours.
+SALT_OTHER       ?= 3008.4
+SALT_PYTEST       = $(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 INCUS_FLEET_BIN=$(CURDIR)/$(BIN) \
+	PYTHONDONTWRITEBYTECODE=1 $(SALT_VENV_PREFIX)-$(1)/bin/pytest -q -rs -p no:cacheprovider
 
-.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean salt-test
+.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean salt-test salt-ssh-modules
 
 all: build
 
@@ -42,13 +48,22 @@ test: lint testbed-up build salt-test
 	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
-# Salt modules (salt/): unit tests, the formula rendered by real Salt, and
-# salt-call state.apply against the test bed. install.sh puts the pinned Salt
-# (salt/requirements.txt) into $(SALT_VENV) once.
+# The Salt extension (salt/): install.sh makes one venv per Salt version
+# (Salt, pytest-salt-factories and `pip install ./salt`; saltext-incus too
+# in the $(SALT_OTHER) one). The pinned Salt runs the unit, names and formula
+# tests and salt-call against the test bed; $(SALT_OTHER), with saltext-incus
+# installed, runs the unit, names and formula tests and the real
+# salt-master + 3 minions walk-through.
 salt-test: testbed-up build
-	SALT_VENV=$(SALT_VENV) bash testdata/salt/install.sh
-	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 INCUS_FLEET_BIN=$(CURDIR)/$(BIN) PYTHONDONTWRITEBYTECODE=1 \
-		$(SALT_VENV)/bin/pytest -q -rs -p no:cacheprovider salt/tests
+	SALT_VENV_PREFIX=$(SALT_VENV_PREFIX) SALT_VERSIONS="$(SALT_PINNED) $(SALT_OTHER)" \
+		SALTEXT_INCUS_IN=$(SALT_OTHER) bash testdata/salt/install.sh
+	$(call SALT_PYTEST,$(SALT_PINNED)) salt/tests --ignore=salt/tests/test_salt_master.py
+	$(call SALT_PYTEST,$(SALT_OTHER)) salt/tests --ignore=salt/tests/test_salt_call.py
+
+# salt-ssh ships no extensions: self-contained _modules/_states generated
+# from the package into salt/ (a file root), for `salt-ssh ... saltutil.sync_all`.
+salt-ssh-modules:
+	PYTHONPATH=salt/src python3 -m saltext.incus_fleet.ssh salt
 
 demo: testbed-up build
 	$(WITH_TESTBED) BIN=$(BIN) bash testdata/demo/demo.sh

@@ -12,7 +12,7 @@
 {%-   set m = incus.cluster_members[name] %}
 {%-   set token_pillar = m.cluster_token_pillar | default(cl.cluster_token_pillar) %}
 incus-member:
-  incus.cluster_member_present:
+  incus_fleet.cluster_member_present:
     - name: {{ name | json }}
     - address: {{ m.address | json }}
 {%-   if name != incus.bootstrap %}
@@ -22,6 +22,14 @@ incus-member:
     - cluster_token_pillar: {{ token_pillar | json }}
 {%-   elif cl.trust_pillar and salt['pillar.get'](cl.trust_pillar) %}
     - trust_pillar: {{ cl.trust_pillar | json }}
+{%-     if name != incus.bootstrap and not salt['pillar.get'](cl.trust_pillar ~ ':server_fingerprint') %}
+{#-       No pin in pillar: the bootstrap member's, from the Salt mine
+          (pillar mine_functions: incus_fleet.cluster_fingerprint). #}
+{%-       set mined = salt['mine.get'](incus.bootstrap_minion, 'incus_fleet.cluster_fingerprint') %}
+{%-       if mined.get(incus.bootstrap_minion) %}
+    - server_fingerprint: {{ mined[incus.bootstrap_minion] | json }}
+{%-       endif %}
+{%-     endif %}
 {%-   endif %}
 {%-   for key in ['labels', 'groups', 'failure_domain', 'description', 'member_config', 'cluster_password'] %}
 {%-     if m[key] is defined %}
@@ -32,16 +40,26 @@ incus-member:
     - config: {{ cl.config | json }}
 {%-   endif %}
 
+{%-   if name == incus.bootstrap and salt['pillar.get']('mine_functions:incus_fleet.cluster_fingerprint') is not none %}
+
+{#- A new cluster: publish its fingerprint at once for the joins. #}
+incus-member-fingerprint:
+  module.run:
+    - mine.update: []
+    - onchanges:
+      - incus_fleet: incus-member
+{%-   endif %}
+
 {%-   if m.evacuated is defined %}
 
 incus-member-maintenance:
-  incus.{{ 'cluster_member_evacuated' if m.evacuated else 'cluster_member_restored' }}:
+  incus_fleet.{{ 'cluster_member_evacuated' if m.evacuated else 'cluster_member_restored' }}:
     - name: {{ name | json }}
 {%-     if m.evacuated and m.evacuate_mode is defined %}
     - mode: {{ m.evacuate_mode | json }}
 {%-     endif %}
     - require:
-      - incus: incus-member
+      - incus_fleet: incus-member
 {%-   endif %}
 {%- endif %}
 
@@ -49,7 +67,7 @@ incus-member-maintenance:
 {%-   for gone, opts in (incus.absent_members or {}) | dictsort %}
 
 incus-member-absent-{{ gone }}:
-  incus.cluster_member_absent:
+  incus_fleet.cluster_member_absent:
     - name: {{ gone | json }}
     - force: {{ (opts or {}).get('force', False) | json }}
     - evacuate: {{ (opts or {}).get('evacuate', True) | json }}

@@ -10,11 +10,11 @@
     Requisite example, by hand:
 
       incus-stack-monitoring:
-        incus.compose_stack_present:
+        incus_fleet.compose_stack_present:
           - name: monitoring
           - compose_files: [salt://stacks/monitoring/compose.yaml]
           - watch:              # or onchanges: only run when it changed
-            - incus: incus-member
+            - incus_fleet: incus-member
 -#}
 {%- from tpldir ~ "/map.jinja" import incus with context %}
 {%- set is_manager = grains.id == incus.manager %}
@@ -32,14 +32,14 @@ include:
 
 {%-       set ns.count = ns.count + 1 %}
 incus-stack-{{ name }}:
-  incus.compose_stack_absent:
+  incus_fleet.compose_stack_absent:
     - name: {{ name | json }}
 {%-     endif %}
 {%-   elif is_manager or member %}
 
 {%-     set ns.count = ns.count + 1 %}
 incus-stack-{{ name }}:
-  incus.compose_stack_present:
+  incus_fleet.compose_stack_present:
     - name: {{ name | json }}
 {%-     for key, value in stack | dictsort if key != "absent" %}
     - {{ key }}: {{ value | json }}
@@ -47,7 +47,7 @@ incus-stack-{{ name }}:
 {%-     if member %}
     - member: {{ member | json }}
     - {{ 'watch' if is_manager else 'onchanges' }}:
-      - incus: incus-member
+      - incus_fleet: incus-member
 {%-     endif %}
 {%-   endif %}
 {%- endfor %}

@@ -1,6 +1,7 @@
 """Shared fixtures for the Salt module tests.
 
-The unit tests load salt/_modules/incus.py and salt/_states/incus.py as plain
+The unit tests load the extension's execution and state modules
+(salt/src/saltext/incus_fleet/{modules,states}/incus_fleet.py) as plain
 Python modules and inject the dunders Salt's loader would (__salt__,
 __opts__, __pillar__, __env__), so they run without Salt installed.
 """
@@ -19,6 +20,9 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SALT_DIR = os.path.dirname(HERE)
 REPO = os.path.dirname(SALT_DIR)
+PACKAGE = os.path.join(SALT_DIR, "src", "saltext", "incus_fleet")
+# The checkout's package, also where an installed copy exists.
+sys.path.insert(0, os.path.join(SALT_DIR, "src"))
 
 
 def load(path, name):
@@ -31,7 +35,7 @@ def load(path, name):
 @pytest.fixture
 def mod(monkeypatch):
     """The execution module with empty dunders (no Salt: subprocess path)."""
-    m = load(os.path.join(SALT_DIR, "_modules", "incus.py"), "incus_exec_module")
+    m = load(os.path.join(PACKAGE, "modules", "incus_fleet.py"), "incus_exec_module")
     m.__opts__ = {}
     m.__pillar__ = {}
     m.__salt__ = {}
@@ -63,17 +67,17 @@ class LoaderContext(collections.abc.MutableMapping):
 @pytest.fixture
 def state(mod):
     """The state module wired to the execution module like Salt's loader does."""
-    s = load(os.path.join(SALT_DIR, "_states", "incus.py"), "incus_state_module")
+    s = load(os.path.join(PACKAGE, "states", "incus_fleet.py"), "incus_state_module")
     pillar = LoaderContext({})
     salt_funcs = {
-        "incus.call": mod.call,
-        "incus.member_present": mod.member_present,
-        "incus.member_absent": mod.member_absent,
-        "incus.member_evacuate": mod.member_evacuate,
-        "incus.member_restore": mod.member_restore,
-        "incus.deploy": mod.deploy,
-        "incus.remove": mod.remove,
-        "incus.status": mod.status,
+        "incus_fleet.call": mod.call,
+        "incus_fleet.member_present": mod.member_present,
+        "incus_fleet.member_absent": mod.member_absent,
+        "incus_fleet.member_evacuate": mod.member_evacuate,
+        "incus_fleet.member_restore": mod.member_restore,
+        "incus_fleet.deploy": mod.deploy,
+        "incus_fleet.remove": mod.remove,
+        "incus_fleet.status": mod.status,
         # Salt 3008 masks what pillar.get returns to modules: the modules
         # must read __pillar__ instead, so this stub only ever masks.
         "pillar.get": lambda key, default=None: "**********",
@@ -144,3 +148,67 @@ def fake_bin(tmp_path, monkeypatch):
         return [json.loads(l) for l in log.read_text().splitlines()]
 
     return types.SimpleNamespace(path=str(path), calls=calls)
+
+
+# pytest-salt-factories, when installed: its daemons live under this
+# session's tmp dir (not a /tmp shared with other runs), and its log server
+# and event listener listen on loopback only (their default is 0.0.0.0).
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    plugin = config.pluginmanager.get_plugin("saltfactories-log-server")
+    if plugin is not None:
+        plugin.log_host = "127.0.0.1"  # it binds at session start, after this
+
+
+@pytest.fixture(scope="session")
+def salt_factories_config(tmp_path_factory):
+    return {"root_dir": tmp_path_factory.mktemp("factories")}
+
+
+@pytest.fixture(scope="session")
+def event_listener():
+    from saltfactories.plugins.event_listener import EventListener  # pylint: disable=import-outside-toplevel
+
+    listener = EventListener()
+    listener.host = "127.0.0.1"
+    listener.address = "tcp://127.0.0.1:{}".format(listener.port)
+    with listener:
+        yield listener
+
+
+@pytest.fixture(scope="module")
+def master_fleet(request, tmp_path_factory):
+    """A started saltmaster.MasterFleet: a real salt-master and three
+    salt-minions (salt-m1..3), each with its own fresh, empty incusd (not
+    clustered), torn down after the module.
+
+    To add a test on top of it: write salt/tests/test_<topic>.py with
+    module-level tests taking `master_fleet`, put your SLS in its file root
+    (`master_fleet.add_file("top.sls", ...)`, the formula is there as
+    `incus`), set pillar with `master_fleet.set_pillar({...})`, and drive
+    everything through `master_fleet.salt(target, "state.apply", ...)`,
+    `.state(...)` (returns {state id: return}) or `.salt_run(...)`. A module
+    gets its own daemons, so each module starts from empty machines; tests
+    within one module share them, in file order. Check with
+    `master_fleet.fleet_call(minion, action, params)` or `.incus(minion, ...)`,
+    and `master_fleet.grep([secret, ...])` for secrets in logs, job caches
+    and returns."""
+    import saltmaster  # pylint: disable=import-outside-toplevel
+    import saltrun  # pylint: disable=import-outside-toplevel
+
+    _, binary = saltrun.require_salt()
+    saltrun.require_testbed()
+    try:
+        factories = request.getfixturevalue("salt_factories")
+    except pytest.FixtureLookupError:
+        saltrun.need(False, "pytest-salt-factories is not installed (testdata/salt/install.sh)")
+    fleet = saltmaster.MasterFleet(
+        factories, tmp_path_factory.mktemp("master"), ("salt-m1", "salt-m2", "salt-m3"), binary
+    )
+    try:
+        fleet.start()
+        yield fleet
+    finally:
+        fleet.stop()

@@ -18,7 +18,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SALT_DIR = os.path.dirname(HERE)
 REPO = os.path.dirname(SALT_DIR)
-DEFAULT_VENV = "/opt/incus-fleet/salt-venv"
+DEFAULT_VENV = "/opt/incus-fleet/salt-venv-3008.3"
 
 
 def need(ok, reason):
@@ -82,8 +82,9 @@ def require_actions(binary, *names):
 
 
 class Fleet:
-    """A scratch Salt setup: file roots (the formula as `incus`, plus salt/
-    itself for _modules/_states), a pillar root, and minion config dirs."""
+    """A scratch Salt setup: a file root (the formula as `incus`), a pillar
+    root, and minion config dirs. The modules and states come from the
+    installed extension (saltext.incus_fleet in Salt's venv)."""
 
     def __init__(self, base, salt_call, binary):
         self.base = str(base)
@@ -123,7 +124,7 @@ class Fleet:
         """A file in the extra file root (salt://REL)."""
         self.write(os.path.join(self.roots, rel), text)
 
-    def minion(self, minion_id, socket=None, sync=True):
+    def minion(self, minion_id, socket=None, sync=False):
         if minion_id not in self.minions:
             self.minions[minion_id] = Minion(self, minion_id, socket, sync)
         return self.minions[minion_id]
@@ -141,7 +142,7 @@ class Minion:
             "id": minion_id,
             "file_client": "local",
             "root_dir": self.root,
-            "file_roots": {"base": [fleet.roots, SALT_DIR]},
+            "file_roots": {"base": [fleet.roots]},
             "pillar_roots": {"base": [fleet.pillar_root]},
             "log_file": self.log_file,
             # Everything Salt logs up to debug goes to the file the secrets
@@ -152,7 +153,7 @@ class Minion:
         if socket:
             opts["incus_fleet.connection"] = {"socket": socket}
         Fleet.write(os.path.join(self.conf, "minion"), json.dumps(opts, indent=2))
-        if sync:  # _modules/_states from salt/ into this minion's cache
+        if sync:  # _modules/_states of the file roots into this minion's cache
             self.run("saltutil.sync_all")
 
     def run(self, *args, check_json=True):
@@ -221,6 +222,21 @@ def testbed_script(*args):
     env = dict(os.environ, TESTBED_DIR=os.environ["INCUS_FLEET_TESTBED"])
     return subprocess.run(["bash", os.path.join(REPO, "testdata", "testbed", args[0]), *args[1:]],
                           env=env, capture_output=True, text=True)
+
+
+def bed_port(offset):
+    """Port node1's + OFFSET (3..9): test beds sit 10 ports apart (node1..3
+    on base..base+2), so ports derived this way never clash with another
+    bed's, and a free one is checked for."""
+    assert 3 <= offset <= 9, offset
+    node1 = incus("node1", "config", "get", "core.https_address").stdout.strip()
+    port = int(node1.rsplit(":", 1)[1]) + offset
+    import socket  # pylint: disable=import-outside-toplevel
+
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", port)) == 0:
+            raise AssertionError("port {} (test bed base + {}) is in use".format(port, offset))
+    return port
 
 
 def free_port(start):

@@ -42,7 +42,7 @@ def test_three_node_cluster_bootstrap_and_joins(fleet):
     fleet.set_pillar({}, example("cluster.sls"), example("stacks.sls"))
     node1 = show(fleet, "node1", "incus")
     fun, args = node1["incus-member"]
-    assert fun == "incus.cluster_member_present"
+    assert fun == "incus_fleet.cluster_member_present"
     assert args["name"] == "node1" and args["address"] == "198.51.100.11:8443"
     assert "cluster" not in args  # bootstrap
     assert args["trust_pillar"] == "incus:trust"
@@ -57,8 +57,8 @@ def test_three_node_cluster_bootstrap_and_joins(fleet):
         "incus-stack-web-rolling", "incus-stack-worker",
     ]
     for fun, args in stacks.values():
-        assert fun == "incus.compose_stack_present"
-        assert args["watch"] == [{"incus": "incus-member"}]
+        assert fun == "incus_fleet.compose_stack_present"
+        assert args["watch"] == [{"incus_fleet": "incus-member"}]
         assert args["member"] == "node1"
         assert "services:" in args["compose_yaml"]
     assert stacks["incus-stack-web-rolling"][1]["env"] == {"GREETING": "hello"}
@@ -70,7 +70,7 @@ def test_three_node_cluster_bootstrap_and_joins(fleet):
     # Other members reconcile the stacks only when their membership changed.
     for state_id, (fun, args) in node2.items():
         if state_id.startswith("incus-stack-"):
-            assert args["onchanges"] == [{"incus": "incus-member"}]
+            assert args["onchanges"] == [{"incus_fleet": "incus-member"}]
 
 
 def test_large_cluster_settings_on_bootstrap_only(fleet):
@@ -115,16 +115,33 @@ def test_maintenance_absent_members_and_minion_mapping(fleet):
     )
     a = show(fleet, "host-a", "incus")
     assert a["incus-member-absent-old"] == (
-        "incus.cluster_member_absent", {"name": "old", "force": True, "evacuate": True})
-    assert a["incus-stack-gone"] == ("incus.compose_stack_absent", {"name": "gone"})
+        "incus_fleet.cluster_member_absent", {"name": "old", "force": True, "evacuate": True})
+    assert a["incus-stack-gone"] == ("incus_fleet.compose_stack_absent", {"name": "gone"})
     assert "trust_pillar" not in a["incus-member"][1]  # no trust in this pillar
     b = show(fleet, "host-b", "incus.cluster")
-    assert b["incus-member-maintenance"][0] == "incus.cluster_member_evacuated"
+    assert b["incus-member-maintenance"][0] == "incus_fleet.cluster_member_evacuated"
     assert b["incus-member-maintenance"][1]["mode"] == "stop"
     assert "incus-member-absent-old" not in b
     c = show(fleet, "c", "incus.cluster")
-    assert c["incus-member-maintenance"][0] == "incus.cluster_member_restored"
+    assert c["incus-member-maintenance"][0] == "incus_fleet.cluster_member_restored"
     assert c["incus-member"][1]["cluster_token_pillar"] == "tok:c"
     # A minion that is not a member gets an explicit no-op, not an error.
     other = show(fleet, "elsewhere", "incus")
     assert [f for f, _ in other.values()] == ["test.nop", "test.nop"]
+
+
+def test_orchestration_bootstraps_then_joins_one_by_one(fleet):
+    fleet.set_pillar({}, example("cluster.sls"))
+    orch = show(fleet, "salt-master_master", "incus.orch.cluster")
+    fun, args = orch["incus-orch-bootstrap"]
+    assert fun == "salt.state" and args["tgt"] == "node1" and args["sls"] == "incus.cluster"
+    fun, args = orch["incus-orch-join"]
+    assert args["tgt"] == ["node2", "node3"] and args["tgt_type"] == "list" and args["batch"] == 1
+    assert args["require"] == [{"salt": "incus-orch-bootstrap"}]
+    # The bootstrap member publishes the fingerprint once it changed.
+    node1 = show(fleet, "node1", "incus.cluster")
+    fun, args = node1["incus-member-fingerprint"]
+    assert fun == "module.run" and args["onchanges"] == [{"incus_fleet": "incus-member"}]
+    # No pin in pillar and nothing in the mine yet: the join renders without one.
+    fun, args = show(fleet, "node2", "incus.cluster")["incus-member"]
+    assert "server_fingerprint" not in args

@@ -1,9 +1,11 @@
-"""Unit tests of salt/_modules/incus.py without Salt: request building,
+"""Unit tests of the execution module (and its utils) without Salt: request building,
 binary lookup, transport (stdin, never argv), masking, caching of salt://
 compose files and their support files."""
 
 import json
 import os
+
+from saltext.incus_fleet.utils import protocol, stackfiles
 
 KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFakeKeyMaterialLine0123456789abcdefABCDEF\nAoGCCqGSM49AwEHoUQDQgAEfakesecondline0123456789\n-----END EC PRIVATE KEY-----\n"
 TOKEN = "eyJmYWtlIjoiam9pbiB0b2tlbiJ9-fake-token-0123456789"
@@ -29,7 +31,7 @@ def test_binary_from_minion_config_flat_and_nested(mod, fake_bin, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     mod.__opts__["incus_fleet.bin"] = fake_bin.path
     assert mod._binary() == fake_bin.path
-    assert mod.__virtual__() == "incus"
+    assert mod.__virtual__() == "incus_fleet"
     del mod.__opts__["incus_fleet.bin"]
     mod.__opts__["incus_fleet"] = {"bin": fake_bin.path}
     assert mod._binary() == fake_bin.path
@@ -44,7 +46,7 @@ def test_binary_from_path(mod, fake_bin, monkeypatch):
 
 
 def test_build_request_drops_none_keeps_false(mod):
-    req = mod._build_request(
+    req = protocol.build_request(
         "stack.present", {"name": "s", "env": None, "force_recreate": False}, test=True
     )
     assert req == {
@@ -55,12 +57,14 @@ def test_build_request_drops_none_keeps_false(mod):
     }
 
 
-def test_build_request_connection_from_config(mod):
+def test_connection_from_config(mod, fake_bin):
+    mod.__opts__["incus_fleet.bin"] = fake_bin.path
     mod.__opts__["incus_fleet.connection"] = {"socket": "/run/x.socket"}
-    assert mod._build_request("cluster.status")["connection"] == {"socket": "/run/x.socket"}
+    mod.call("cluster.status")
+    assert fake_bin.calls()[-1]["request"]["connection"] == {"socket": "/run/x.socket"}
     # An explicit connection wins.
-    req = mod._build_request("cluster.status", connection={"url": "https://127.0.0.1:8443"})
-    assert req["connection"] == {"url": "https://127.0.0.1:8443"}
+    mod.call("cluster.status", connection={"url": "https://127.0.0.1:8443"})
+    assert fake_bin.calls()[-1]["request"]["connection"] == {"url": "https://127.0.0.1:8443"}
 
 
 def test_call_test_defaults_to_minion_test_setting(mod, fake_bin):
@@ -172,12 +176,12 @@ def test_secrets_in_request_are_masked_in_response(mod, fake_bin):
 
 def test_partial_echo_of_a_pem_line_is_masked(mod):
     line = "MHcCAQEEIFakeKeyMaterialLine0123456789abcdefABCDEF"
-    out = mod._mask({"comment": "bad key near " + line[:60]}, mod._secret_strings(KEY))
+    out = protocol.mask({"comment": "bad key near " + line[:60]}, protocol.secret_strings(KEY))
     assert line not in out["comment"] and "<redacted>" in out["comment"]
 
 
 def test_short_secret_only_masked_when_whole(mod):
-    out = mod._mask({"a": "abc", "b": "xabcx", "password": "abc"}, ["abc"])
+    out = protocol.mask({"a": "abc", "b": "xabcx", "password": "abc"}, ["abc"])
     assert out == {"a": "<redacted>", "b": "xabcx", "password": "<redacted>"}
 
 
@@ -232,15 +236,15 @@ secrets:
 
 
 def test_referenced_files(mod):
-    assert mod._referenced_files(COMPOSE) == [
+    assert stackfiles.referenced_files(COMPOSE) == [
         ("conf/app.conf", True),
         ("configs/c.txt", True),
         ("extra.env", False),
         ("html", True),
         ("web.env", True),
     ]
-    assert mod._referenced_files("not: [valid") == []
-    assert mod._referenced_files("- a list") == []
+    assert stackfiles.referenced_files("not: [valid") == []
+    assert stackfiles.referenced_files("- a list") == []
 
 
 def _fake_fileserver(tmp_path, files):

@@ -1,8 +1,9 @@
 """Real Salt against the real loopback Incus cluster.
 
-`salt-call --local state.apply` with file_roots holding salt/ (the formula as
-`incus`, _modules/_states synced from salt/) and a scratch pillar, one minion
-config per cluster member (each talks to its own member's unix socket).
+`salt-call --local state.apply` with the formula (salt/, as `incus`) in
+file_roots, the installed extension's `incus_fleet.*` modules and states, and
+a scratch pillar; one minion config per cluster member (each talks to its
+own member's unix socket).
 
 Needs the test bed env (INCUS_SOCKET, INCUS_FLEET_TESTBED: `source
 $TESTBED_DIR/env`), salt-call (testdata/salt/install.sh) and bin/incus-fleet;
@@ -231,7 +232,7 @@ def test_failing_state_returns_false_with_useful_comment(ctx):
     ctx.fleet.add_file(
         "salt_tests/broken.sls",
         "salt-broken:\n"
-        "  incus.compose_stack_present:\n"
+        "  incus_fleet.compose_stack_present:\n"
         "    - compose_yaml: |\n"
         "        services:\n"
         "          web:\n"
@@ -249,28 +250,28 @@ def test_failing_state_returns_false_with_useful_comment(ctx):
 
 def test_execution_module_functions(ctx):
     node1 = ctx.fleet.minion("node1")
-    code, status = node1.run("incus.status")
+    code, status = node1.run("incus_fleet.status")
     assert status["result"] is True
     assert {m["name"] for m in status["members"]} >= {"node1", "node2", "node3"}
-    code, members = node1.run("incus.member_list")
+    code, members = node1.run("incus_fleet.member_list")
     assert members["members"] == status["members"]
-    code, snap = node1.run("incus.snapshot")
+    code, snap = node1.run("incus_fleet.snapshot")
     assert any(i["project"] == "salt-web" for i in snap["snapshot"]["instances"])
-    code, st = node1.run("incus.stack_status", "salt-web")
+    code, st = node1.run("incus_fleet.stack_status", "salt-web")
     assert len(st["instances"]) == 3
     # On the command line the Compose file is easiest given as a mapping.
     compose = yaml.safe_load(ctx.stacks["salt-web"]["compose_yaml"])
-    code, plan = node1.run("incus.plan", "salt-web", "compose_yaml=" + json.dumps(compose))
+    code, plan = node1.run("incus_fleet.plan", "salt-web", "compose_yaml=" + json.dumps(compose))
     assert plan["result"] is True and [s["op"] for s in plan["plan"]["steps"]] == ["keep"] * 3
-    code, resp = node1.run("incus.call", "stack.status", '{"name": "salt-worker"}')
+    code, resp = node1.run("incus_fleet.call", "stack.status", '{"name": "salt-worker"}')
     assert resp["result"] is True and len(resp["instances"]) == 1
-    code, resp = node1.run("incus.deploy", "salt-files", "compose_files=[salt://salt_tests/files/compose.yaml]")
+    code, resp = node1.run("incus_fleet.deploy", "salt-files", "compose_files=[salt://salt_tests/files/compose.yaml]")
     assert resp["result"] is True and resp["changes"] == {}, resp
 
 
 def test_rollback_through_execution_module(ctx):
     saltrun.require_actions(ctx.binary, "stack.rollback")
-    code, resp = ctx.fleet.minion("node1").run("incus.rollback", "salt-web-rolling")
+    code, resp = ctx.fleet.minion("node1").run("incus_fleet.rollback", "salt-web-rolling")
     assert resp["result"] is True, resp
     inst = stack_instances(ctx, "salt-web-rolling")[0]["instance"]
     out = incus("node1", "config", "get", "--project", "salt-web-rolling", inst, "environment.GREETING")
@@ -362,7 +363,7 @@ def test_cluster_password_gets_a_clear_error(ctx, members):
     ctx.fleet.add_file(
         "salt_tests/password.sls",
         "salt-password:\n"
-        "  incus.cluster_member_present:\n"
+        "  incus_fleet.cluster_member_present:\n"
         "    - name: node2\n"
         "    - address: {}\n"
         "    - cluster: https://{}\n"
@@ -377,7 +378,7 @@ def test_cluster_password_gets_a_clear_error(ctx, members):
 @pytest.fixture(scope="module")
 def spare(ctx, members):
     saltrun.require_actions(ctx.binary, "cluster.member.absent")
-    port = saltrun.free_port(int(_address("node1").rsplit(":", 1)[1]) + 17)
+    port = saltrun.bed_port(6)
     out = saltrun.testbed_script("spare.sh", "start", "salt-spare", str(port))
     assert out.returncode == 0, out.stderr
     sock = os.path.join(os.environ["INCUS_FLEET_TESTBED"], "salt-spare", "unix.socket")
@@ -465,14 +466,14 @@ def test_secrets_never_in_salt_output_or_logs(ctx):
     ctx.fleet.add_file(
         "salt_tests/secrets.sls",
         "salt-secret-trust:\n"
-        "  incus.cluster_member_present:\n"
+        "  incus_fleet.cluster_member_present:\n"
         "    - name: salt-ghost\n"
         "    - address: 127.0.0.1:1\n"
         "    - cluster: https://127.0.0.1:1\n"
         "    - trust_pillar: salt_secret:trust\n"
         "    - connection: {socket: /nonexistent/unix.socket}\n"
         "salt-secret-token:\n"
-        "  incus.cluster_member_present:\n"
+        "  incus_fleet.cluster_member_present:\n"
         "    - name: salt-ghost\n"
         "    - address: 127.0.0.1:1\n"
         "    - cluster_token_pillar: salt_secret:token\n"
@@ -480,7 +481,7 @@ def test_secrets_never_in_salt_output_or_logs(ctx):
         # The secret becomes the image name, so the binary's "image not
         # found" error repeats it: only the module's masking hides it.
         "salt-secret:\n"
-        "  incus.compose_stack_present:\n"
+        "  incus_fleet.compose_stack_present:\n"
         "    - compose_yaml: |\n"
         "        services:\n"
         "          web:\n"

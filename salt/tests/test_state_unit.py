@@ -1,4 +1,4 @@
-"""Unit tests of salt/_states/incus.py without Salt: response -> state return
+"""Unit tests of the state module without Salt: response -> state return
 mapping (real, test mode, failure), secrets from pillar and sdb, parameter
 pass-through and mod_watch."""
 
@@ -162,7 +162,7 @@ def test_secrets_masked_on_failure_and_in_test_mode(st):
         st.__opts__["test"] = test
         # fake=fail puts params["image"] into the error message and details.
         ret = st.cluster_member_present("n", cluster_token=TOKEN, fake="fail")
-        ret2 = st.__salt__["incus.call"]("x", {"fake": "fail", "image": TOKEN, "cluster_token": TOKEN})
+        ret2 = st.__salt__["incus_fleet.call"]("x", {"fake": "fail", "image": TOKEN, "cluster_token": TOKEN})
         assert ret2["result"] is False
         assert TOKEN not in json.dumps(ret2) and "<redacted>" in ret2["comment"]
         assert TOKEN not in json.dumps(ret)
@@ -188,7 +188,7 @@ def test_mod_watch_reruns_the_state(st):
 
 
 def test_virtual_needs_execution_module(state):
-    assert state.__virtual__() == "incus"
+    assert state.__virtual__() == "incus_fleet"
     state.__salt__ = {}
     assert state.__virtual__()[0] is False
 
@@ -230,3 +230,49 @@ def test_pass_through_params(st):
     assert last_request(st)["params"]["member_config"] == mc
     st.compose_stack_present("s", compose_yaml="services: {}", lock_timeout=120)
     assert last_request(st)["params"]["lock_timeout"] == 120
+
+
+def test_replacements_name_old_and_new_instance(st):
+    resp = {
+        "result": True,
+        "comment": "stack s: replaced 1",
+        "changes": {"web-1-b": {"old": {"service": "web", "slot": 1, "member": "n1"},
+                                "new": {"service": "web", "slot": 1, "member": "n1"}},
+                    "db-1": {"old": None, "new": {"member": "n2"}}},
+        "plan": {"steps": [
+            {"op": "replace", "instance": "web-1-b", "old_instance": "web-1", "member": "n1",
+             "old_member": "n1", "reason": "config changed"},
+            {"op": "create", "instance": "db-1", "member": "n2", "reason": "missing"}]},
+    }
+    ret = st._to_ret("s", resp, test=False)
+    web = ret["changes"]["web-1-b"]
+    assert web["old"] == {"service": "web", "slot": 1, "member": "n1", "instance": "web-1"}
+    assert web["new"] == {"service": "web", "slot": 1, "member": "n1", "instance": "web-1-b",
+                          "reason": "config changed"}
+    assert ret["changes"]["db-1"] == {"old": None, "new": {"member": "n2"}}
+    assert "replace web-1 by web-1-b on n1 (config changed)" in ret["comment"]
+
+
+def test_server_fingerprint_fills_a_trust_without_pin(st):
+    st.pillar["incus"] = {"trust": {"client_cert": "CERT", "client_key": KEY}}
+    st.cluster_member_present("node2", address="127.0.0.1:8444", cluster="https://127.0.0.1:8443",
+                              trust_pillar="incus:trust", server_fingerprint="cd" * 32)
+    assert last_request(st)["params"]["trust"]["server_fingerprint"] == "cd" * 32
+    # A pin in the trust wins; bootstrapping (no cluster) pins nothing.
+    st.pillar["incus"]["trust"]["server_fingerprint"] = "ab" * 32
+    st.cluster_member_present("node2", address="127.0.0.1:8444", cluster="https://127.0.0.1:8443",
+                              trust_pillar="incus:trust", server_fingerprint="cd" * 32)
+    assert last_request(st)["params"]["trust"]["server_fingerprint"] == "ab" * 32
+    del st.pillar["incus"]["trust"]["server_fingerprint"]
+    st.cluster_member_present("node1", address="127.0.0.1:8443", trust_pillar="incus:trust",
+                              server_fingerprint="cd" * 32)
+    assert "server_fingerprint" not in last_request(st)["params"]["trust"]
+
+
+def test_cluster_fingerprint_from_member_present_in_test_mode(mod, fake_bin):
+    mod.__opts__.update({"incus_fleet.bin": fake_bin.path, "id": "host-b"})
+    mod.__pillar__ = {"incus": {"cluster_members": {"a": {}, "b": {"minion": "host-b"}}}}
+    assert mod.cluster_fingerprint() is None  # the fake has no fingerprint to give
+    req = fake_bin.calls()[-1]["request"]
+    assert req["action"] == "cluster.member.present" and req["test"] is True
+    assert req["params"] == {"name": "b"}

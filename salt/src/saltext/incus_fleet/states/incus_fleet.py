@@ -1,22 +1,26 @@
 """
 States for incus-fleet: Incus cluster membership and Compose stacks with HA.
 
-Each state builds one incus-fleet protocol request through the ``incus``
-execution module and maps the response onto Salt's return:
+Each state builds one incus-fleet protocol request through the
+``incus_fleet`` execution module and maps the response onto Salt's return:
 
 - ``test=True`` sends ``test: true``: result None with the predicted changes
   (the plan) when something would change, nothing is changed;
 - nothing to do: result True, changes {};
-- failure: result False, the binary's error message as the comment.
+- failure: result False, the binary's error message and code as the comment.
 
 Secrets are never written into SLS files: pass the pillar key that holds
-them (``trust_pillar: incus:trust``, ``cluster_token_pillar: ...``) or an
-``sdb://`` URI. Their values are masked as ``<redacted>`` in every return.
+them (``trust_pillar: incus:trust``, ``cluster_token_pillar: ...``,
+``env_pillar: ...``) or an ``sdb://`` URI. Their values are masked as
+``<redacted>`` in every return.
 
-Example::
+The states load as ``incus_fleet``, and also as ``incus`` (the seed's
+spelling) while saltext-incus, which owns that name, is not installed.
+
+.. code-block:: yaml
 
     incus-member:
-      incus.cluster_member_present:
+      incus_fleet.cluster_member_present:
         - name: node2
         - address: 198.51.100.12:8443
         - cluster: https://198.51.100.11:8443
@@ -24,20 +28,27 @@ Example::
         - labels: {storage: ssd}
 
     incus-stack-web:
-      incus.compose_stack_present:
+      incus_fleet.compose_stack_present:
         - name: web
         - compose_files: [salt://stacks/web/compose.yaml]
         - watch:
-          - incus: incus-member    # a new member gets its global services
+          - incus_fleet: incus-member    # a new member gets its global services
 """
 
-__virtualname__ = "incus"
+from saltext.incus_fleet.utils import protocol as _protocol
+
+__virtualname__ = "incus_fleet"
+# Read by Salt's loader when the file is imported, before __virtual__.
+__virtual_aliases__ = _protocol.seed_aliases()
 
 
 def __virtual__():
-    if "incus.call" in __salt__:
+    if "incus_fleet.call" in __salt__:
         return __virtualname__
-    return (False, "incus: the incus execution module is not available (incus-fleet binary missing?)")
+    return (
+        False,
+        "incus_fleet: the incus_fleet execution module is not available (incus-fleet binary missing?)",
+    )
 
 
 # --------------------------------------------------------------------------
@@ -62,16 +73,10 @@ def _resolve(value, secrets):
 
 
 def _pillar_value(key):
-    """Value of pillar KEY (colon-delimited) or None. Read from __pillar__
+    """Value of pillar KEY (colon-delimited) or None, read from __pillar__
     itself: since Salt 3008, pillar.get called from a module returns masked
     placeholders ('**********') instead of the values."""
-    node = __pillar__
-    for part in key.split(":"):
-        # __pillar__ is a loader context object, not a dict: duck-type it.
-        if not hasattr(node, "keys") or part not in node:
-            return None
-        node = node[part]
-    return node
+    return _protocol.pillar_path(__pillar__, key)
 
 
 def _from_pillar(key, secrets, what):
@@ -89,6 +94,11 @@ def _plan_lines(response):
         if step.get("op") == "keep":
             continue
         line = "{} {} on {}".format(step.get("op"), step.get("instance"), step.get("member"))
+        if step.get("old_instance") and step["old_instance"] != step.get("instance"):
+            # start-first replaces web-1 by a new instance web-1-b
+            line = "{} {} by {} on {}".format(
+                step.get("op"), step["old_instance"], step.get("instance"), step.get("member")
+            )
         if step.get("old_member") and step.get("old_member") != step.get("member"):
             line += " (from {})".format(step["old_member"])
         if step.get("reason"):
@@ -97,9 +107,29 @@ def _plan_lines(response):
     return lines
 
 
+def _named_replacements(changes, response):
+    """Changes with the plan's replace/update steps spelled out: which
+    instance was replaced by which, and why, so `changes` reads old -> new."""
+    steps = {s.get("instance"): s for s in (response.get("plan") or {}).get("steps") or []}
+    out = {}
+    for key, change in changes.items():
+        step = steps.get(key)
+        if step and step.get("op") in ("replace", "update") and isinstance(change, dict):
+            change = dict(change)
+            if isinstance(change.get("old"), dict):
+                change["old"] = dict(change["old"], instance=step.get("old_instance") or key)
+            if isinstance(change.get("new"), dict):
+                change["new"] = dict(change["new"], instance=key)
+                if step.get("reason"):
+                    change["new"]["reason"] = step["reason"]
+        out[key] = change
+    return out
+
+
 def _to_ret(name, response, test):
     """Map a protocol response onto a Salt state return."""
-    ret = {"name": name, "changes": response.get("changes") or {}, "result": response.get("result")}
+    changes = _named_replacements(response.get("changes") or {}, response)
+    ret = {"name": name, "changes": changes, "result": response.get("result")}
     comment = [response.get("comment") or ""]
     error = response.get("error")
     if error or ret["result"] is False:
@@ -142,6 +172,7 @@ def cluster_member_present(
     cluster_token=None,
     cluster_token_pillar=None,
     cluster_password=None,
+    server_fingerprint=None,
     labels=None,
     groups=None,
     failure_domain=None,
@@ -152,7 +183,8 @@ def cluster_member_present(
     **kwargs
 ):
     """
-    Ensure this minion's Incus daemon is cluster member NAME. Run it ON the
+    Ensure this minion's Incus daemon is cluster member NAME, with its
+    labels, groups and failure domain. Run it ON the
     member: without ``cluster`` it bootstraps the cluster, with ``cluster``
     (URL of an existing member) it joins.
 
@@ -167,6 +199,9 @@ def cluster_member_present(
         certificate, or the pillar key holding it (recommended)
     cluster_token / cluster_token_pillar
         a join token instead of certificate trust (or its pillar key)
+    server_fingerprint
+        sha256 of the cluster certificate to pin when joining, when the
+        trust does not carry one (the formula takes it from the Salt mine)
     cluster_password
         seed-era trust password: passed through so incus-fleet can explain
         the token/certificate way (Incus 6 has no trust password)
@@ -179,6 +214,20 @@ def cluster_member_present(
     member_config
         per-member storage pool / network settings for the join (list of
         ``{entity, name, key, value}``); default: filled in by incus-fleet
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-member:
+          incus_fleet.cluster_member_present:
+            - name: node2
+            - address: 198.51.100.12:8443
+            - cluster: https://198.51.100.11:8443
+            - trust_pillar: incus:trust
+            - labels: {storage: ssd, zone: b}
+            - groups: [compute]
+            - failure_domain: rack-b
     """
     secrets = []
     try:
@@ -191,6 +240,9 @@ def cluster_member_present(
         cluster_password = _resolve(cluster_password, secrets)
     except ValueError as exc:
         return _fail(name, str(exc))
+    if server_fingerprint and cluster and hasattr(trust, "get") and not trust.get("server_fingerprint"):
+        trust = dict(trust)
+        trust["server_fingerprint"] = server_fingerprint
     if isinstance(trust, dict) and trust.get("client_key"):
         secrets.append(trust["client_key"])
     secrets.extend(s for s in (cluster_token, cluster_password) if s)
@@ -207,7 +259,7 @@ def cluster_member_present(
         "description": description,
         "member_config": member_config,
     }
-    response = __salt__["incus.member_present"](
+    response = __salt__["incus_fleet.member_present"](
         name, test=_test(), connection=connection, secrets=secrets, **params
     )
     return _to_ret(name, response, _test())
@@ -216,13 +268,25 @@ def cluster_member_present(
 def cluster_member_absent(name, force=False, evacuate=True, connection=None, **kwargs):
     """
     Ensure NAME is not a cluster member: evacuate it (default) and remove it.
+    Run it on any member that stays (the formula uses the manager).
 
+    name
+        member name
     force
         remove even when the member is offline (seed 001)
     evacuate
         move its instances away first (default True)
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        retire-node4:
+          incus_fleet.cluster_member_absent:
+            - name: node4
+            - force: true
     """
-    response = __salt__["incus.member_absent"](
+    response = __salt__["incus_fleet.member_absent"](
         name, force=force, evacuate=evacuate, test=_test(), connection=connection
     )
     return _to_ret(name, response, _test())
@@ -233,17 +297,41 @@ def cluster_member_evacuated(name, mode=None, connection=None, **kwargs):
     Maintenance: ensure member NAME is evacuated (its instances moved to the
     other members). Pair with cluster_member_restored afterwards.
 
+    name
+        member name
     mode
         auto, live-migrate, migrate or stop: overrides each instance's
         cluster.evacuate
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        node3-maintenance:
+          incus_fleet.cluster_member_evacuated:
+            - name: node3
+            - mode: stop
     """
-    response = __salt__["incus.member_evacuate"](name, mode=mode, test=_test(), connection=connection)
+    response = __salt__["incus_fleet.member_evacuate"](name, mode=mode, test=_test(), connection=connection)
     return _to_ret(name, response, _test())
 
 
 def cluster_member_restored(name, connection=None, **kwargs):
-    """Ensure member NAME is back in service after an evacuation."""
-    response = __salt__["incus.member_restore"](name, test=_test(), connection=connection)
+    """
+    Ensure member NAME is back in service after an evacuation.
+
+    name
+        member name
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        node3-back:
+          incus_fleet.cluster_member_restored:
+            - name: node3
+    """
+    response = __salt__["incus_fleet.member_restore"](name, test=_test(), connection=connection)
     return _to_ret(name, response, _test())
 
 
@@ -308,9 +396,26 @@ def compose_stack_present(
         from a member (the formula sets it). In test mode, while that member
         has not joined yet, the stack is reported as pending instead of being
         planned against a daemon that is not part of the cluster.
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-stack-shop:
+          incus_fleet.compose_stack_present:
+            - name: shop
+            - compose_files: [salt://stacks/shop/compose.yaml]
+            - env: {TAG: "1.4"}
+            - env_pillar: shop:secrets       # DB passwords etc., masked
+
+        reload-proxy:
+          cmd.run:
+            - name: /usr/local/bin/reload-proxy
+            - onchanges:                     # only when the stack changed
+              - incus_fleet: incus-stack-shop
     """
     if member and _test():
-        status = __salt__["incus.status"](connection=connection)
+        status = __salt__["incus_fleet.status"](connection=connection)
         names = [m.get("name") for m in status.get("members") or []]
         if status.get("result") is not True or member not in names:
             return {
@@ -331,7 +436,7 @@ def compose_stack_present(
             env.update(extra)
     except ValueError as exc:
         return _fail(name, str(exc))
-    response = __salt__["incus.deploy"](
+    response = __salt__["incus_fleet.deploy"](
         name,
         test=_test(),
         connection=connection,
@@ -353,13 +458,24 @@ def compose_stack_present(
     return _to_ret(name, response, _test())
 
 
-def compose_stack_absent(name, connection=None, volumes=False, **kwargs):
+def compose_stack_absent(name, volumes=None, connection=None, **kwargs):
     """
-    Ensure stack NAME is gone: every instance and its Incus project. Its
-    named volumes (and the project holding them) are kept unless
-    ``volumes: True``, as ``docker compose down`` keeps them without ``-v``.
+    Ensure stack NAME is gone: every instance and its Incus project.
+
+    name
+        stack name
+    volumes
+        also delete its named volumes (default false: kept, as ``compose down``)
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-stack-old:
+          incus_fleet.compose_stack_absent:
+            - name: old
     """
-    response = __salt__["incus.remove"](name, test=_test(), connection=connection, volumes=volumes)
+    response = __salt__["incus_fleet.remove"](name, volumes=volumes, test=_test(), connection=connection)
     return _to_ret(name, response, _test())
 
 
@@ -368,6 +484,20 @@ def mod_watch(name, sfun=None, **kwargs):
     Called when a watched state changed (e.g. a member joined). Stacks are
     reconciled, so global services get an instance on the new member; member
     states simply run again.
+
+    name
+        the watching state's name
+    sfun
+        the watching state's function
+
+    .. code-block:: yaml
+
+        incus-stack-web:
+          incus_fleet.compose_stack_present:
+            - name: web
+            - compose_files: [salt://stacks/web/compose.yaml]
+            - watch:
+              - incus_fleet: incus-member
     """
     kwargs = {k: v for k, v in kwargs.items() if not k.startswith("__")}
     funcs = {
@@ -379,7 +509,7 @@ def mod_watch(name, sfun=None, **kwargs):
         "cluster_member_restored": cluster_member_restored,
     }
     if sfun not in funcs:
-        return _fail(name, "incus.{} does not support watch".format(sfun))
+        return _fail(name, "incus_fleet.{} does not support watch".format(sfun))
     ret = funcs[sfun](name, **kwargs)
     ret["comment"] = "Reconciled after a watched state changed. " + ret.get("comment", "")
     return ret
