@@ -35,6 +35,8 @@ func toProtocolError(err error) *protocol.Error {
 		return e
 	case errors.As(err, new(*bundle.Error)), errors.Is(err, bundle.ErrNotFound):
 		return bundleError(err) // bundle_errors.go
+	case errors.As(err, new(*incus.NetworkError)):
+		return protocol.Errorf(protocol.CodeComposeInvalid, "%v", err)
 	case errors.As(err, &nerr):
 		return protocol.Errorf(protocol.CodeNoSuitableNode, "%s", nerr.Error())
 	case errors.As(err, new(*planner.NotFoundError)):

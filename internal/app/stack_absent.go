@@ -79,6 +79,14 @@ func stackAbsent(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 	} else if err := c.DeleteProject(p.Name); err != nil {
 		return resp, fmt.Errorf("instances removed but the project remains: %w", err)
 	}
+	// OVN networks incus-fleet created for the stack (network_resolve.go).
+	nets, err := c.DeleteStackNetworks(ctx, p.Name)
+	for _, n := range nets {
+		resp.Changes["network "+n] = protocol.Change{Old: n}
+	}
+	if err != nil {
+		return resp, err
+	}
 	resp.Result = protocol.True()
 	resp.Comment = fmt.Sprintf("stack %s removed (%s)", p.Name, what)
 	return resp, nil

@@ -108,7 +108,12 @@ func (d *deployment) mergedWithRecord(current string) *model.Stack {
 	if err != nil {
 		return d.stack
 	}
-	merged := &model.Stack{Name: d.stack.Name, Bundle: d.stack.Bundle, Volumes: d.stack.Volumes}
+	merged := &model.Stack{Name: d.stack.Name, Bundle: d.stack.Bundle, Volumes: d.stack.Volumes, Networks: d.stack.Networks}
+	for _, n := range recorded.Networks {
+		if merged.Network(n.Name) == nil {
+			merged.Networks = append(merged.Networks, n)
+		}
+	}
 	for _, v := range recorded.Volumes {
 		if d.stack.Volume(v.Name) == nil {
 			merged.Volumes = append(merged.Volumes, v)
@@ -163,17 +168,34 @@ func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr 
 	return err
 }
 
-// execute runs a plan with the Incus actuator.
+// execute runs a plan with the Incus actuator. With networks, the OVN
+// networks the plan needs are created first and the names follow every
+// change (stack_names.go), also when the run fails.
 func execute(ctx context.Context, c *incus.Client, state *model.ClusterState, stack *model.Stack,
 	images map[string]incus.Image, plan model.Plan, stderr writer) (rollout.Outcome, error) {
 	members := map[string]model.Member{}
 	for _, m := range state.Members {
 		members[m.Name] = m
 	}
+	nets, err := c.ResolveNetworks(ctx, stack, state.Members)
+	if err != nil {
+		return rollout.Outcome{}, err
+	}
+	if err := c.EnsureNetworks(ctx, nets); err != nil {
+		return rollout.Outcome{}, err
+	}
 	act := &stackActuator{client: c, stack: stack, images: images, members: members,
-		volumes: newSlotVolumes(c, stack, state.RootPool, plan)}
-	outcome, err := rollout.Execute(ctx, plan, stack, act, rollout.Options{Progress: stderr})
+		volumes: newSlotVolumes(c, stack, state.RootPool, plan), nets: nets}
+	var runner rollout.Actuator = act
+	if nets.Enabled() {
+		act.names = newNameSync(c, stack, nets, plan)
+		runner = &namedActuator{Actuator: act, names: act.names}
+	}
+	outcome, err := rollout.Execute(ctx, plan, stack, runner, rollout.Options{Progress: stderr})
 	outcome.Done = append(outcome.Done, act.volumes.log...)
+	if act.names != nil {
+		outcome.Warnings = append(outcome.Warnings, act.names.finish(context.WithoutCancel(ctx))...)
+	}
 	return outcome, err
 }
 

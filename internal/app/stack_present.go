@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
@@ -72,6 +73,16 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 		return protocol.Response{}, err
 	}
 	warnings := append(append([]string{}, stack.Warnings...), res.Warnings...)
+	var netWarnings []string
+	if d.client != nil && plan.Changes() {
+		// Bad network input fails here, before the lock creates anything.
+		nets, err := d.client.ResolveNetworks(ctx, stack, d.state.Members)
+		if err != nil {
+			return protocol.Response{}, err
+		}
+		netWarnings = nets.Warnings
+		warnings = append(warnings, netWarnings...)
+	}
 	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
 	resp.Set("plan", plan)
 	setBundle(&resp, stack)
@@ -99,7 +110,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}); err != nil {
 		return resp, err
 	}
-	resp = protocol.Response{Warnings: append(append(append([]string{}, stack.Warnings...), res.Warnings...), lock.Warnings...)}
+	resp = protocol.Response{Warnings: append(append(append(append([]string{}, stack.Warnings...), res.Warnings...), netWarnings...), lock.Warnings...)}
 	resp.Set("plan", plan)
 	setBundle(&resp, stack)
 	outcome, err := d.apply(ctx, plan)
@@ -195,7 +206,9 @@ type stackActuator struct {
 	stack   *model.Stack
 	images  map[string]incus.Image
 	members map[string]model.Member
-	volumes *slotVolumes // stack_volumes.go
+	volumes *slotVolumes   // stack_volumes.go
+	nets    *incus.NetPlan // NIC devices (network_resolve.go)
+	names   *nameSync      // nil without networks (stack_names.go)
 }
 
 func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
@@ -215,7 +228,11 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 		}
 	}
 	files := append(append([]model.File{}, svc.Files...), svc.Secrets...)
-	if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
+	if nics := a.nets.ServiceNICs(svc); len(nics) > 0 {
+		// The names' hosts file carries extra_hosts too (one writer).
+		maps.Copy(post.Devices, incus.NetworkDevices(nics))
+		files = append(files, a.names.initialHosts(ctx, s))
+	} else if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
 		files = append(files, hosts)
 	}
 	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)

@@ -20,12 +20,16 @@ type deployedSpec struct {
 	Bundle string `json:"bundle,omitempty"`
 	// Volumes are the stack's named volumes (secrets are never recorded).
 	Volumes []model.Volume `json:"volumes,omitempty"`
+	// Networks are the stack's Compose networks, so a rollback attaches
+	// and names its instances as they were.
+	Networks []model.Network `json:"networks,omitempty"`
 }
 
 const specVersion = 1
 
 func encodeSpec(stack *model.Stack, images map[string]incus.Image) (string, error) {
-	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle, Volumes: stack.Volumes}
+	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle, Volumes: stack.Volumes,
+		Networks: stack.Networks}
 	for name, img := range images {
 		spec.Images[name] = img.Fingerprint
 	}
@@ -43,13 +47,14 @@ func decodeSpec(name, raw string) (*model.Stack, map[string]incus.Image, error) 
 	for svc, fp := range spec.Images {
 		images[svc] = incus.PinnedImage(fp)
 	}
-	return &model.Stack{Name: name, Services: spec.Services, Bundle: spec.Bundle, Volumes: spec.Volumes}, images, nil
+	return &model.Stack{Name: name, Services: spec.Services, Bundle: spec.Bundle, Volumes: spec.Volumes, Networks: spec.Networks}, images, nil
 }
 
 // withRollbackConfig returns a copy of the stack that rolls with each
 // service's rollback_config instead of its update_config.
 func withRollbackConfig(stack *model.Stack) *model.Stack {
-	out := &model.Stack{Name: stack.Name, Bundle: stack.Bundle, Volumes: stack.Volumes, Services: append([]model.Service{}, stack.Services...)}
+	out := &model.Stack{Name: stack.Name, Bundle: stack.Bundle, Volumes: stack.Volumes, Services: append([]model.Service{}, stack.Services...),
+		Networks: stack.Networks}
 	for i := range out.Services {
 		out.Services[i].Deploy.UpdateConfig = out.Services[i].Deploy.RollbackConfig
 	}

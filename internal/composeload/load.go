@@ -202,6 +202,9 @@ func toStack(name string, p *types.Project, pinned bool, w *warnings) (*model.St
 	if n := supportBytes(st.Services); n > maxSupportBytes {
 		return nil, errorf("volumes", "the support files (bind-mounted files and configs) of this stack add up to %d bytes, over the limit of %d: they travel in the stack record; put large files into the image", n, maxSupportBytes)
 	}
+	if err := toNetworks(p, st, w); err != nil { // networks.go
+		return nil, err
+	}
 	for _, job := range sortedKeys(p.Jobs) {
 		w.add(fmt.Sprintf("job %q: jobs are not supported and are ignored; declare it as a service", job))
 	}

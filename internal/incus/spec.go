@@ -125,7 +125,7 @@ func initCommand(svc *model.Service) string {
 	for i, a := range argv {
 		quoted[i] = shellQuote(a)
 	}
-	return "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; exec " + strings.Join(quoted, " ")
+	return "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; " + dhcpPrefix + "exec " + strings.Join(quoted, " ")
 }
 
 func shellQuote(s string) string {

@@ -10,6 +10,9 @@ import "time"
 type Stack struct {
 	Name     string
 	Services []Service // sorted by Name
+	// Networks are the Compose networks services join (networks.go),
+	// sorted by Name; "default" when a service lists none.
+	Networks []Network `json:",omitempty"`
 	// Bundle is the sha256 of the bundle the stack was loaded from; empty
 	// when it came from plain compose files (see file.go).
 	Bundle string `json:",omitempty"`
@@ -43,6 +46,8 @@ type Service struct {
 	// but never serialised: they stay out of the stack record, responses
 	// and logs. Only their names and targets are part of Hash.
 	Secrets []File `json:"-"`
+	// Networks the service joins, sorted by network (network.go).
+	Networks []ServiceNetwork `json:",omitempty"`
 	// Hash is the config hash (Compose ServiceHash rules) of the service,
 	// without the image fingerprint, which only the Incus side can resolve.
 	Hash string

@@ -21,6 +21,9 @@ case $TESTBED_DIR in
 "" | / | /tmp | /root | /home | /usr | /var | /etc | /work | /work/main) die "refusing TESTBED_DIR=$TESTBED_DIR" ;;
 esac
 
+# The stand-in LAN (bridge, namespace, dnsmasq) goes whatever else happens.
+"$HERE/lan.sh" down || log "warning: lan.sh down failed"
+
 if [[ ! -e $TESTBED_DIR ]]; then
 	# Still sweep: a previous run may have died after removing the directory.
 	kill_under "$TESTBED_DIR"

@@ -16,8 +16,9 @@
 # fingerprints are stable across rebuilds and hosts with the same busybox.
 #
 # Container behaviour (busybox init):
-#   - sysinit: mounts /proc and /sys if LXC didn't, brings `lo` up (there are
-#     no NICs), writes /srv/www/index.html = "$GREETING from $(hostname)"
+#   - sysinit: mounts /proc and /sys if LXC didn't, brings `lo` up, runs
+#     `udhcpc` on eth0 when there is one (the stand-in LAN of lan.sh), writes
+#     /srv/www/index.html = "$GREETING from $(hostname)"
 #     (GREETING from the instance environment, e.g. `-c environment.GREETING=hi`,
 #     default "hello")
 #   - respawns `httpd -f -p 80 -h /srv/www`
@@ -108,8 +109,12 @@ EOF
 # LXC normally mounts these already; only mount what's missing.
 grep -q ' /proc ' /proc/mounts 2>/dev/null || mount -t proc proc /proc
 grep -q ' /sys ' /proc/mounts 2>/dev/null || mount -t sysfs sysfs /sys
-# The instance has no NICs; loopback is all httpd and tests need.
 ip link set lo up
+# On the test bed's stand-in LAN (lan.sh) eth0 gets its address by DHCP.
+# udhcpc stays in the background to renew; -b: also when no lease came yet.
+if [ -e /sys/class/net/eth0 ]; then
+	udhcpc -b -i eth0 -s /usr/share/udhcpc/default.script -t 10 -T 1 -A 1 >/var/log/udhcpc.log 2>&1
+fi
 mkdir -p /srv/www
 echo "${GREETING:-hello} from $(hostname)" >/srv/www/index.html
 EOF
@@ -121,9 +126,28 @@ EOF
 # power off right away: in a PID namespace reboot(POWER_OFF) makes the kernel
 # kill this namespace's init, which ends the container immediately.
 echo "rcK: powering off"
+# Give the DHCP lease back (udhcpc releases on SIGUSR2), so the LAN's small
+# pool is not used up by instances that are gone.
+if pidof udhcpc >/dev/null 2>&1; then
+	kill -USR2 $(pidof udhcpc) 2>/dev/null
+	sleep 0.1
+fi
 exec /sbin/poweroff -f
 EOF
 	chmod 0755 "$root/etc/init.d/rcK"
+
+	# udhcpc's event script: configure the address it leased (no router,
+	# no DNS: the LAN has neither).
+	mkdir -p "$root/usr/share/udhcpc"
+	cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+bound | renew) ip -4 addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface" ;;
+esac
+exit 0
+EOF
+	chmod 0755 "$root/usr/share/udhcpc/default.script"
 
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"

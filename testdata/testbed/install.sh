@@ -4,6 +4,7 @@
 #   busybox-static  the one binary the test image is built from
 #   curl, jq        used by the scripts and tests to talk to the cluster
 #   haproxy         the reverse proxy of the zero-downtime update test
+#   dnsmasq-base    DHCP server of the test bed's isolated stand-in LAN (lan.sh)
 # Idempotent and fast when everything is present: apt is only touched when a
 # command is missing.
 set -euo pipefail
@@ -23,6 +24,7 @@ declare -A NEED=(
 	[/usr/bin/curl]=curl
 	[/usr/bin/jq]=jq
 	[/usr/sbin/haproxy]=haproxy
+	[/usr/sbin/dnsmasq]=dnsmasq-base
 )
 
 missing=()

@@ -33,6 +33,29 @@ declare -A MEMBER_PORT=([node1]=$((TESTBED_PORT_BASE)) [node2]=$((TESTBED_PORT_B
 TESTBED_PUBLISH_PREFIX=${TESTBED_PUBLISH_PREFIX:-127.0.0}
 declare -A MEMBER_PUBLISH=([node1]=${TESTBED_PUBLISH_PREFIX}.1 [node2]=${TESTBED_PUBLISH_PREFIX}.2 [node3]=${TESTBED_PUBLISH_PREFIX}.3)
 
+# The isolated stand-in LAN (lan.sh): interface names derive from the port
+# base so several beds coexist (Linux interface names have at most 15 chars).
+# Every bed uses the same lab subnet, each on its own unconnected bridge.
+# shellcheck disable=SC2034
+LAN_BRIDGE=fbr${TESTBED_PORT_BASE}
+# shellcheck disable=SC2034
+LAN_NETNS=fleet-lan-${TESTBED_PORT_BASE}
+# shellcheck disable=SC2034
+LAN_VETH_HOST=fvh${TESTBED_PORT_BASE}
+# shellcheck disable=SC2034
+LAN_VETH_NS=fvn${TESTBED_PORT_BASE}
+# shellcheck disable=SC2034
+LAN_SUBNET=198.18.0.0/24
+# shellcheck disable=SC2034
+LAN_SERVER_IP=198.18.0.1
+# shellcheck disable=SC2034
+LAN_RANGE_START=198.18.0.10
+# shellcheck disable=SC2034
+LAN_RANGE_END=198.18.0.250
+# The cluster config key incus-fleet reads for the default parent bridge.
+# shellcheck disable=SC2034
+LAN_PARENT_KEY=user.fleet.network.parent
+
 log() { printf '[testbed] %s\n' "$*" >&2; }
 die() {
 	log "ERROR: $*"

@@ -1,0 +1,287 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/incus-fleet/incus-fleet/internal/incus"
+	"github.com/incus-fleet/incus-fleet/internal/model"
+	"github.com/incus-fleet/incus-fleet/internal/names"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
+)
+
+// The names hook into a run: the rollout's actuator is wrapped so that the
+// stack's names follow its replicas. Every running instance's /etc/hosts
+// is rewritten (only where it changed):
+//   - before an instance is stopped: it leaves the names first, then the
+//     run waits drainDelay so requests already resolved can finish;
+//   - when a new instance is ready: after its healthcheck passed, after the
+//     start-first step that created it stops the old one (it passed the
+//     monitor window then), or once its batch is over;
+//   - once more at the end of the run, before the apply returns.
+// A new instance gets the file (its peers) before it starts.
+
+// drainDelay is how long a leaving instance keeps running after the names
+// no longer point at it, for requests resolved just before.
+const drainDelay = 300 * time.Millisecond
+
+// addressWait bounds the wait for a new instance's addresses.
+const addressWait = 10 * time.Second
+
+type nameSync struct {
+	client *incus.Client
+	stack  *model.Stack
+	nets   *incus.NetPlan
+	steps  map[string]model.Step // by new instance
+	olds   map[string]model.Step // by old instance (replace/delete)
+
+	mu       sync.Mutex
+	leaving  map[string]bool
+	fresh    map[string]bool // created by this run, not published yet
+	written  map[string]string
+	all      map[string]names.Endpoint // running instances, read once, then kept up to date
+	loaded   bool
+	warnings []string
+}
+
+func newNameSync(c *incus.Client, stack *model.Stack, nets *incus.NetPlan, plan model.Plan) *nameSync {
+	n := &nameSync{client: c, stack: stack, nets: nets, steps: map[string]model.Step{}, olds: map[string]model.Step{},
+		leaving: map[string]bool{}, fresh: map[string]bool{}, written: map[string]string{}, all: map[string]names.Endpoint{}}
+	for _, s := range plan.Steps {
+		if s.Op == model.OpCreate || s.Op == model.OpReplace {
+			n.steps[s.Instance] = s
+		}
+		if s.Op == model.OpReplace && s.OldInstance != "" {
+			n.olds[s.OldInstance] = s
+		}
+		if s.Op == model.OpDelete {
+			n.olds[s.Instance] = s
+		}
+	}
+	return n
+}
+
+func (n *nameSync) warnf(format string, args ...any) {
+	n.mu.Lock()
+	n.warnings = append(n.warnings, fmt.Sprintf(format, args...))
+	n.mu.Unlock()
+}
+
+// initialHosts is the file a new instance starts with: its peers,
+// itself without an address yet.
+func (n *nameSync) initialHosts(ctx context.Context, s model.Step) model.File {
+	n.mu.Lock()
+	n.load(ctx, false)
+	eps := append(n.published(), names.Endpoint{Instance: s.Instance, Service: s.Service})
+	n.mu.Unlock()
+	entries := names.Book(n.stack, eps)[s.Instance]
+	return model.File{Target: incus.HostsPath, Mode: 0o644, Source: "names of stack " + n.stack.Name,
+		Content: n.hostsFile(s.Instance, s.Service, entries)}
+}
+
+// load reads the stack's running instances and their addresses (one
+// call): once per run, and again at its end (refresh), when the result is
+// the truth the run leaves behind. In between, the run itself tells what
+// changed (learn, leaving), so a step costs only the writes it needs.
+func (n *nameSync) load(ctx context.Context, refresh bool) bool {
+	if n.loaded && !refresh {
+		return true
+	}
+	eps, err := n.client.Endpoints(ctx, n.stack, n.nets)
+	if err != nil {
+		n.warnings = append(n.warnings, fmt.Sprintf("stack %s: names not updated: %v", n.stack.Name, err))
+		return false
+	}
+	n.all = map[string]names.Endpoint{}
+	for _, ep := range eps {
+		n.all[ep.Instance] = ep
+	}
+	n.loaded = true
+	return true
+}
+
+// learn records a new instance's addresses.
+func (n *nameSync) learn(ep names.Endpoint) {
+	n.mu.Lock()
+	n.all[ep.Instance] = ep
+	n.mu.Unlock()
+}
+
+// published are the endpoints others may be sent to.
+func (n *nameSync) published() []names.Endpoint {
+	var out []names.Endpoint
+	for _, ep := range n.all {
+		if !n.leaving[ep.Instance] && !n.fresh[ep.Instance] {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
+// hostsFile renders one instance's whole /etc/hosts: the one place that
+// decides its content when the stack has networks, so one writer owns the
+// file: the fleet's names, then the service's Compose extra_hosts; the
+// instance's own name is the service's hostname when it sets one.
+func (n *nameSync) hostsFile(instance, service string, fleet []names.Entry) []byte {
+	h := names.Hosts{Stack: n.stack.Name, Instance: instance, Fleet: fleet}
+	if svc := n.stack.Service(service); svc != nil {
+		h.Hostname = svc.Runtime.Hostname
+		for _, e := range svc.Runtime.ExtraHosts {
+			h.Extra = append(h.Extra, names.Entry{IP: e.Address, Names: []string{e.Name}})
+		}
+	}
+	return names.Render(h)
+}
+
+// sync rewrites the hosts file of every running instance whose names
+// changed. One at a time.
+func (n *nameSync) sync(ctx context.Context, refresh bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.load(ctx, refresh) {
+		return
+	}
+	published := n.published()
+	eps := make([]names.Endpoint, 0, len(n.all))
+	for _, ep := range n.all {
+		eps = append(eps, ep)
+	}
+	book := names.Book(n.stack, published)
+	writes := map[string]string{}
+	for _, ep := range eps {
+		if n.leaving[ep.Instance] {
+			continue
+		}
+		view := book[ep.Instance]
+		if n.fresh[ep.Instance] {
+			// Not published yet, but it sees its peers and itself.
+			view = names.Book(n.stack, append(append([]names.Endpoint(nil), published...), ep))[ep.Instance]
+		}
+		if content := string(n.hostsFile(ep.Instance, ep.Service, view)); n.written[ep.Instance] != content {
+			writes[ep.Instance] = content
+		}
+	}
+	var wg sync.WaitGroup
+	var wmu sync.Mutex
+	sem := make(chan struct{}, 8)
+	for instance, content := range writes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := n.client.WriteHosts(ctx, n.stack.Name, instance, []byte(content))
+			wmu.Lock()
+			defer wmu.Unlock()
+			if err != nil {
+				n.warnings = append(n.warnings, fmt.Sprintf("%s: names not updated: %v", instance, err))
+				return
+			}
+			n.written[instance] = content
+		}()
+	}
+	wg.Wait()
+}
+
+// ready publishes fresh instances: the given one, and every fresh one of
+// the same service from an earlier batch (its batch is over).
+func (n *nameSync) ready(instance string, batch int, service string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for x := range n.fresh {
+		s := n.steps[x]
+		if x == instance || (s.Service == service && s.Batch < batch) {
+			delete(n.fresh, x)
+		}
+	}
+}
+
+// namedActuator is the rollout's actuator with the names hook.
+type namedActuator struct {
+	rollout.Actuator
+	names *nameSync
+}
+
+func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
+	a.names.mu.Lock()
+	a.names.fresh[s.Instance] = true
+	a.names.mu.Unlock()
+	if err := a.Actuator.Create(ctx, s); err != nil {
+		return err
+	}
+	svc := a.names.stack.Service(s.Service)
+	if nics := a.names.nets.ServiceNICs(svc); len(nics) > 0 {
+		addrs, missing, err := a.names.client.WaitAddresses(ctx, a.names.stack.Name, s.Instance, nics, addressWait)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			a.names.warnf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network?); it is left out of the names", s.Instance, missing, addressWait)
+		}
+		a.names.learn(names.Endpoint{Instance: s.Instance, Service: s.Service, Addrs: addrs})
+	}
+	// Its own file now carries its address; others learn it when ready.
+	a.names.sync(ctx, false)
+	return nil
+}
+
+func (a *namedActuator) Delete(ctx context.Context, instance string) error {
+	if old, ok := a.names.olds[instance]; ok {
+		if old.Op == model.OpReplace && old.Order == model.OrderStartFirst {
+			a.names.ready(old.Instance, old.Batch, old.Service) // healthy: start-first stops the old one only then
+		} else {
+			a.names.ready("", old.Batch, old.Service)
+		}
+	}
+	a.names.mu.Lock()
+	a.names.leaving[instance] = true
+	a.names.mu.Unlock()
+	a.names.sync(ctx, false)
+	if err := sleep(ctx, drainDelay); err != nil {
+		return err
+	}
+	err := a.Actuator.Delete(ctx, instance)
+	if err != nil && strings.Contains(err.Error(), "Instance is running") {
+		// It was read as stopped and started meanwhile (a start that a
+		// killed run left in flight finished during the drain): stop it
+		// again.
+		err = a.Actuator.Delete(ctx, instance)
+	}
+	return err
+}
+
+func (a *namedActuator) Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error) {
+	ok, err := a.Actuator.Probe(ctx, instance, test, timeout)
+	if ok && err == nil {
+		a.names.ready(instance, 0, "")
+		a.names.sync(ctx, false)
+	}
+	return ok, err
+}
+
+// finish publishes everything that runs, before the run returns.
+func (n *nameSync) finish(ctx context.Context) []string {
+	n.mu.Lock()
+	n.fresh = map[string]bool{}
+	n.mu.Unlock()
+	n.sync(ctx, true)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := slices.Clone(n.warnings)
+	slices.Sort(out) // written concurrently; output is byte-stable
+	return slices.Compact(out)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
