@@ -164,14 +164,16 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 		}
 	}
 	if d.images == nil {
-		return d.resolveImages()
+		return d.resolveImages(ctx)
 	}
 	return nil
 }
 
 // resolveImages pins each service's image, one lookup per distinct
-// reference: services usually share images.
-func (d *deployment) resolveImages() error {
+// reference: services usually share images. An OCI image's ENTRYPOINT is
+// read here too when a command runs after it, so a registry that cannot
+// say fails the plan, before anything changes.
+func (d *deployment) resolveImages(ctx context.Context) error {
 	images := map[string]incus.Image{}
 	byRef := map[string]incus.Image{}
 	for _, svc := range d.stack.Services {
@@ -183,10 +185,11 @@ func (d *deployment) resolveImages() error {
 			}
 			byRef[svc.Image] = img
 		}
-		images[svc.Name] = img
-		if w := incus.OCICommandWarning(&svc, img); w != "" {
-			d.stack.Warnings = append(d.stack.Warnings, w)
+		img, err := d.client.WithImageEntrypoint(ctx, &svc, img)
+		if err != nil {
+			return err
 		}
+		images[svc.Name] = img
 	}
 	d.images = images
 	return nil
@@ -216,7 +219,12 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	if svc == nil {
 		return fmt.Errorf("plan step for unknown service %q", s.Service)
 	}
-	img := a.images[s.Service]
+	// Images from a record (rollback, recovery) learn an OCI ENTRYPOINT
+	// here; the client reads each digest's once.
+	img, err := a.client.WithImageEntrypoint(ctx, svc, a.images[s.Service])
+	if err != nil {
+		return err
+	}
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
 	if a.volumes != nil {
 		devices, err := a.volumes.prepare(ctx, svc, s)

@@ -21,7 +21,7 @@ import (
 func toRuntime(s types.ServiceConfig, w *warnings) (model.Runtime, error) {
 	var rt model.Runtime
 	var err error
-	if rt.UID, rt.GID, err = toUser(s, w); err != nil {
+	if rt.UID, rt.GID, rt.User, err = toUser(s); err != nil {
 		return rt, err
 	}
 	if s.WorkingDir != "" {
@@ -88,14 +88,19 @@ func unsupported(service, key, why string) string {
 	return fmt.Sprintf("service %q: %s is not supported on Incus (%s); ignored", service, key, why)
 }
 
-// toUser maps user: "uid[:gid]". LXC sets the first process's numeric ids
-// (lxc.init.uid/gid); a user name would need the image's /etc/passwd, which
-// is only known inside the instance, so names are reported.
-func toUser(s types.ServiceConfig, w *warnings) (uid, gid *int64, err error) {
+// toUser maps user: "uid[:gid]" to the first process's numeric ids
+// (lxc.init.uid/gid). A name ("postgres", "postgres:postgres", "1000:www")
+// lives in the image's /etc/passwd and /etc/group, which are only known
+// inside the instance: it is kept as written and resolved there, after
+// the instance is created and before it starts (internal/incus/user.go).
+func toUser(s types.ServiceConfig) (uid, gid *int64, name string, err error) {
 	if s.User == "" {
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
 	u, g, hasGroup := strings.Cut(s.User, ":")
+	if u == "" || (hasGroup && g == "") || strings.ContainsAny(s.User, " \t\n/") || strings.Count(s.User, ":") > 1 {
+		return nil, nil, "", serviceErr(s.Name, "user", "%q is not a user: give uid, uid:gid, name or name:group", s.User)
+	}
 	parse := func(v string) (*int64, bool) {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 || n > 1<<32-2 {
@@ -111,10 +116,9 @@ func toUser(s types.ServiceConfig, w *warnings) (uid, gid *int64, err error) {
 		}
 	}
 	if !okU {
-		w.add(unsupported(s.Name, "user", fmt.Sprintf("only numeric ids (uid or uid:gid) can be given to the first process; %q names an account of the image, resolve it to its ids", s.User)))
-		return nil, nil, nil
+		return nil, nil, s.User, nil
 	}
-	return uid, gid, nil
+	return uid, gid, "", nil
 }
 
 // toSignal normalises stop_signal to the SIGNAME form LXC reads.

@@ -3,6 +3,7 @@ package composeload
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ services:
     cap_drop: [ALL]
 `)
 	rt := st.Service("app").Runtime
-	if rt.UID != nil || !rt.Privileged || strings.Join(rt.CapKeep, ",") != "sys_time" {
+	if rt.UID != nil || rt.User != "postgres" || !rt.Privileged || strings.Join(rt.CapKeep, ",") != "sys_time" {
 		t.Errorf("runtime %+v", rt)
 	}
 	want := []string{
@@ -118,7 +119,6 @@ services:
 		`service "app": init is not supported on Incus (Incus runs the service's command as the container's first process and has no init to put in front of it; use an image whose entrypoint reaps children (tini, dumb-init)); ignored`,
 		`service "app": privileged maps to security.privileged=true: root in its instances is root on the member (no user namespace); drop it unless the service really needs it`,
 		`service "app": security_opt apparmor:unconfined is not supported on Incus (Incus applies its own AppArmor and seccomp profiles to every container; only no-new-privileges maps); ignored`,
-		`service "app": user is not supported on Incus (only numeric ids (uid or uid:gid) can be given to the first process; "postgres" names an account of the image, resolve it to its ids); ignored`,
 	}
 	if strings.Join(st.Warnings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(st.Warnings, "\n"), strings.Join(want, "\n"))
@@ -171,5 +171,37 @@ func TestUnsetVariableNamedInLoadError(t *testing.T) {
 func TestDuplicateErrorLinesOnce(t *testing.T) {
 	if got := uniqueLines("a\nb\na\nb\nc"); got != "a\nb\nc" {
 		t.Errorf("uniqueLines = %q", got)
+	}
+}
+
+// TestUserForms: numeric ids map at load; a name (alone or mixed with a
+// number) is kept as written for the instance to resolve; a malformed
+// user: is refused naming the field.
+func TestUserForms(t *testing.T) {
+	for user, want := range map[string]string{
+		`"1000"`:           "uid 1000 gid - name ",
+		`"1000:1001"`:      "uid 1000 gid 1001 name ",
+		`postgres`:         "uid - gid - name postgres",
+		`"postgres:staff"`: "uid - gid - name postgres:staff",
+		`"1000:staff"`:     "uid - gid - name 1000:staff",
+	} {
+		st := mustLoad(t, "services:\n  app:\n    image: busybox\n    user: "+user+"\n")
+		rt := st.Service("app").Runtime
+		id := func(p *int64) string {
+			if p == nil {
+				return "-"
+			}
+			return strconv.FormatInt(*p, 10)
+		}
+		if got := "uid " + id(rt.UID) + " gid " + id(rt.GID) + " name " + rt.User; got != want {
+			t.Errorf("user: %s gives %q, want %q", user, got, want)
+		}
+		if len(st.Warnings) != 0 {
+			t.Errorf("user: %s warned: %q", user, st.Warnings)
+		}
+	}
+	for _, user := range []string{`":1000"`, `"app:"`, `"a:b:c"`, `"a b"`} {
+		_, err := loadInline(t, "services:\n  app:\n    image: busybox\n    user: "+user+"\n")
+		wantError(t, err, "services.app.user", "is not a user")
 	}
 }

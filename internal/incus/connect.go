@@ -39,6 +39,7 @@ type Client struct {
 	arch      string
 	timeout   time.Duration
 	requests  *atomic.Int64
+	oci       ociRegistry // image_oci.go
 
 	guardMu sync.Mutex
 	guards  []*Lock // held stack locks: no change once one is lost

@@ -2,10 +2,13 @@ package incus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/incus-fleet/incus-fleet/internal/ociref"
 )
 
 // ociExtension is the API extension of Incus 6.3 and later that runs
@@ -90,6 +93,10 @@ type ociSource struct {
 	Server   string `json:"server"`
 	Protocol string `json:"protocol"`
 	Alias    string `json:"alias"`
+	// entrypoint is the image's ENTRYPOINT once read from the registry
+	// (image_oci_entrypoint.go); read says whether it was.
+	entrypoint []string
+	read       bool
 }
 
 // source builds the pull request for the image; dockerHub replaces
@@ -115,12 +122,12 @@ func (c *Client) ociImage(ctx context.Context, ref string) (img Image, ok bool, 
 	if _, err := c.call(ctx, "GET", "", Scope{}, nil, &info); err != nil {
 		return Image{}, true, err
 	}
-	return ociImageFor(ref, r, info)
+	return ociImageFor(ctx, c.oci.client(), ref, r, info)
 }
 
-// ociImageFor decides from the server's facts (pure, so the exact request
-// and the error are tested without a registry).
-func ociImageFor(ref string, r ociRef, info serverInfo) (Image, bool, error) {
+// ociImageFor decides from the server's facts and the registry's answer
+// (the registry is a parameter, so tests give one on 127.0.0.1).
+func ociImageFor(ctx context.Context, reg *ociref.Client, ref string, r ociRef, info serverInfo) (Image, bool, error) {
 	if !slices.Contains(info.APIExtensions, ociExtension) {
 		version := info.Environment.ServerVersion
 		if version == "" {
@@ -131,10 +138,29 @@ func ociImageFor(ref string, r ociRef, info serverInfo) (Image, bool, error) {
 			ref, ociExtension, version, strings.NewReplacer(":", "-", "/", "-", "@", "-").Replace(ref), ErrNotFound)
 	}
 	src := r.source(info.Config[OCIRegistryKey])
-	// The digest is the pin when the reference has one; a tag is pinned
-	// as written (it moves only when the reference changes).
+	// The pin is the manifest digest the tag points at now, so a moved tag
+	// changes the config hash (an update) and every instance, including a
+	// later rollback's, pulls exactly this image.
+	if r.Digest == "" {
+		digest, err := reg.Digest(ctx, ociref.APIBase(src.Server), r.Repository, r.Tag)
+		if err != nil {
+			return Image{}, true, registryError(ref, src.Server, err)
+		}
+		r.Digest = digest
+		src.Alias = r.alias()
+	}
 	pin := "oci:" + src.Server + "/" + src.Alias
 	return Image{Ref: ref, Fingerprint: pin, oci: &src}, true, nil
+}
+
+// registryError says why a reference could not be resolved and what to do.
+func registryError(ref, server string, err error) error {
+	kind := ErrUnreachable
+	if errors.Is(err, ociref.ErrNotFound) {
+		kind = ErrNotFound
+	}
+	return fmt.Errorf("image %q: cannot resolve it to a manifest digest at the registry %s (%v); check the name and tag, make the registry reachable from where incus-fleet runs, or set %s to a reachable mirror: %w",
+		ref, server, err, OCIRegistryKey, kind)
 }
 
 // pinnedOCI rebuilds an OCI image from the pin a stack record keeps

@@ -1,12 +1,17 @@
 package incus
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
+	"github.com/incus-fleet/incus-fleet/internal/ociref"
+	"github.com/incus-fleet/incus-fleet/internal/ociref/registrytest"
+	"github.com/incus-fleet/incus-fleet/internal/planner"
 )
 
 func TestParseOCIRef(t *testing.T) {
@@ -43,33 +48,126 @@ func TestParseOCIRef(t *testing.T) {
 	}
 }
 
-// TestOCIInstanceSource: with instance_oci, the exact source of the
-// POST /1.0/instances request, with Docker Hub's mirror setting.
+// ociTestClient is a client with no Incus connection whose registry is the
+// test registry on 127.0.0.1 (the tests never reach an external address).
+func ociTestClient(reg *registrytest.Registry) *Client {
+	c := &Client{arch: "x86_64"}
+	c.UseRegistryClient(&ociref.Client{HTTP: reg.Client()})
+	return c
+}
+
+func ociInfo(mirror string) serverInfo {
+	return serverInfo{APIExtensions: []string{"instances", ociExtension}, Config: map[string]string{OCIRegistryKey: mirror}}
+}
+
+// TestOCIInstanceSource: with instance_oci, a tag is pinned to the manifest
+// digest the registry gives (through its token flow), and the exact source
+// of the POST /1.0/instances request pulls that digest, also with Docker
+// Hub's mirror setting; a digest reference asks no registry.
 func TestOCIInstanceSource(t *testing.T) {
-	for _, c := range []struct{ ref, mirror, want string }{
-		{"postgres:16", "", `{"type":"image","mode":"pull","server":"https://docker.io","protocol":"oci","alias":"library/postgres:16"}`},
-		{"postgres:16", "https://mirror.example/", `{"type":"image","mode":"pull","server":"https://mirror.example","protocol":"oci","alias":"library/postgres:16"}`},
-		{"ghcr.io/org/app@sha256:" + strings.Repeat("c", 64), "https://mirror.example", `{"type":"image","mode":"pull","server":"https://ghcr.io","protocol":"oci","alias":"org/app@sha256:` + strings.Repeat("c", 64) + `"}`},
+	reg := registrytest.New()
+	defer reg.Close()
+	c := ociTestClient(reg)
+	pg := reg.Push("library/postgres", "16", []string{"docker-entrypoint.sh"})
+	api := reg.Push("team/api", "1", nil)
+	pinned := "sha256:" + strings.Repeat("c", 64)
+	for _, tc := range []struct{ ref, mirror, want string }{
+		{"postgres:16", reg.URL + "/", `{"type":"image","mode":"pull","server":"` + reg.URL + `","protocol":"oci","alias":"library/postgres@` + pg + `"}`},
+		{reg.Host() + "/team/api:1", "", `{"type":"image","mode":"pull","server":"` + reg.URL + `","protocol":"oci","alias":"team/api@` + api + `"}`},
+		{"ghcr.io/org/app@sha256:" + strings.Repeat("c", 64), "https://mirror.example", `{"type":"image","mode":"pull","server":"https://ghcr.io","protocol":"oci","alias":"org/app@` + pinned + `"}`},
 	} {
-		r, _ := parseOCIRef(c.ref)
-		info := serverInfo{APIExtensions: []string{"instances", ociExtension}, Config: map[string]string{OCIRegistryKey: c.mirror}}
-		img, ok, err := ociImageFor(c.ref, r, info)
+		r, _ := parseOCIRef(tc.ref)
+		n := len(reg.Requests)
+		img, ok, err := ociImageFor(context.Background(), c.oci.client(), tc.ref, r, ociInfo(tc.mirror))
 		if !ok || err != nil {
-			t.Fatalf("%s: ok %v err %v", c.ref, ok, err)
+			t.Fatalf("%s: ok %v err %v", tc.ref, ok, err)
+		}
+		if r.Digest != "" && len(reg.Requests) != n {
+			t.Errorf("%s: a digest reference asked the registry", tc.ref)
 		}
 		img = withOCISource(img)
 		b, _ := json.Marshal(img.oci)
-		if string(b) != c.want {
-			t.Errorf("%s: source %s\nwant %s", c.ref, b, c.want)
+		if string(b) != tc.want {
+			t.Errorf("%s: source %s\nwant %s", tc.ref, b, tc.want)
 		}
 		if img.Source.Protocol != "oci" || img.Source.Server != img.oci.Server || img.Source.Alias != img.oci.Alias || img.Source.Mode != "pull" {
-			t.Errorf("%s: instance source %+v", c.ref, img.Source)
+			t.Errorf("%s: instance source %+v", tc.ref, img.Source)
+		}
+		if img.Fingerprint != "oci:"+img.oci.Server+"/"+img.oci.Alias || img.Ref != tc.ref {
+			t.Errorf("%s: pin %s ref %s", tc.ref, img.Fingerprint, img.Ref)
 		}
 		// The record's pin brings back the same request for a rollback.
 		back := PinnedImage(img.Fingerprint)
-		if *back.oci != *img.oci || back.Source.Alias != img.Source.Alias || back.Source.Server != img.Source.Server {
-			t.Errorf("%s: pinned %+v, want %+v", c.ref, back.Source, img.Source)
+		if bb, _ := json.Marshal(back.oci); string(bb) != string(b) || back.Source.Alias != img.Source.Alias || back.Source.Server != img.Source.Server {
+			t.Errorf("%s: pinned %+v, want %+v", tc.ref, back.Source, img.Source)
 		}
+	}
+	if !slices.Contains(reg.Requests, "HEAD /v2/team/api/manifests/1") {
+		t.Errorf("registry requests %v", reg.Requests)
+	}
+}
+
+// TestOCIMovedTagReplaces: the same reference applied twice, with the tag
+// moved between the two, pins a new digest, and the plan replaces the
+// instance for it ("image changed").
+func TestOCIMovedTagReplaces(t *testing.T) {
+	reg := registrytest.New()
+	defer reg.Close()
+	c := ociTestClient(reg)
+	ref := reg.Host() + "/team/api:stable"
+	resolve := func() Image {
+		r, _ := parseOCIRef(ref)
+		img, _, err := ociImageFor(context.Background(), c.oci.client(), ref, r, ociInfo(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	reg.Push("team/api", "stable", []string{"/v1"})
+	first := resolve()
+	svc := model.Service{Name: "api", Image: ref, Hash: "h1", Deploy: model.DeploySpec{Mode: model.ModeReplicated, Replicas: 1}}
+	stack := &model.Stack{Name: "s", Services: []model.Service{svc}}
+	state := &model.ClusterState{
+		Members: []model.Member{{Name: "node1", Status: model.StatusOnline, Architecture: "x86_64"}},
+		Instances: []model.Instance{{Name: "api-1", Project: "s", Member: "node1", Status: "Running", Config: map[string]string{
+			model.KeyStack: "s", model.KeyService: "api", model.KeySlot: "1", model.KeyHash: model.SlotHash("h1", first.Fingerprint)}}},
+	}
+	plan := func(img Image) model.Plan {
+		p, _, err := planner.Plan(stack, state, planner.Options{ImageFingerprints: map[string]string{"api": img.Fingerprint}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := plan(resolve()); p.Changes() {
+		t.Fatalf("unmoved tag changes the plan: %+v", p.Steps)
+	}
+	reg.Push("team/api", "stable", []string{"/v2"})
+	second := resolve()
+	if second.Fingerprint == first.Fingerprint {
+		t.Fatalf("moved tag kept its pin %s", first.Fingerprint)
+	}
+	p := plan(second)
+	if len(p.Steps) != 1 || p.Steps[0].Op != model.OpReplace || !strings.Contains(p.Steps[0].Reason, "image") {
+		t.Fatalf("moved tag: plan %+v, want one replace for the image", p.Steps)
+	}
+}
+
+// TestOCIRegistryErrors: an unknown tag is "not found" naming the
+// reference; an unreachable registry says so and names the mirror setting.
+func TestOCIRegistryErrors(t *testing.T) {
+	reg := registrytest.New()
+	c := ociTestClient(reg)
+	ref := reg.Host() + "/team/none:1"
+	r, _ := parseOCIRef(ref)
+	_, _, err := ociImageFor(context.Background(), c.oci.client(), ref, r, ociInfo(""))
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `image "`+ref+`"`) {
+		t.Errorf("unknown tag: %v", err)
+	}
+	reg.Close()
+	_, _, err = ociImageFor(context.Background(), c.oci.client(), ref, r, ociInfo(""))
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), OCIRegistryKey) {
+		t.Errorf("closed registry: %v", err)
 	}
 }
 
@@ -79,7 +177,7 @@ func TestOCIWithoutExtension(t *testing.T) {
 	r, _ := parseOCIRef("postgres:16")
 	info := serverInfo{APIExtensions: []string{"instances"}}
 	info.Environment.ServerVersion = "6.0.4"
-	_, ok, err := ociImageFor("postgres:16", r, info)
+	_, ok, err := ociImageFor(context.Background(), nil, "postgres:16", r, info)
 	if !ok || !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ok %v err %v", ok, err)
 	}
@@ -92,31 +190,68 @@ func TestOCIWithoutExtension(t *testing.T) {
 
 // TestOCIInstanceProcess: the exact instance config for an OCI image's
 // first process: entrypoint + command into oci.entrypoint, no shell
-// wrapper; a command alone keeps the image's process, with a warning.
+// wrapper; a command alone (only flags, or a whole command) runs after
+// the image's ENTRYPOINT read from the config blob of the pinned digest.
 func TestOCIInstanceProcess(t *testing.T) {
-	r, _ := parseOCIRef("postgres:16")
-	img, _, _ := ociImageFor("postgres:16", r, serverInfo{APIExtensions: []string{ociExtension}})
-	img = withOCISource(img)
+	reg := registrytest.New()
+	defer reg.Close()
+	c := ociTestClient(reg)
+	pg := reg.Push("library/postgres", "16", []string{"docker-entrypoint.sh"})
+	reg.Push("library/plain", "1", nil)
+	resolve := func(ref string) Image {
+		r, _ := parseOCIRef(ref)
+		img, _, err := ociImageFor(context.Background(), c.oci.client(), ref, r, ociInfo(reg.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return withOCISource(img)
+	}
+	img := resolve("postgres:16")
+	spec := func(svc *model.Service, img Image) map[string]string {
+		img, err := c.WithImageEntrypoint(context.Background(), svc, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return InstanceSpec("s", svc, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h").Config
+	}
+	n := len(reg.Requests)
 	svc := &model.Service{Name: "db", Entrypoint: []string{"docker-entrypoint.sh"}, Command: []string{"postgres", "-c", "max_connections=200", "it's"}}
-	post := InstanceSpec("s", svc, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h")
-	if got := post.Config["oci.entrypoint"]; got != `docker-entrypoint.sh postgres -c max_connections=200 'it'"'"'s'` {
+	cfg := spec(svc, img)
+	if got := cfg["oci.entrypoint"]; got != `docker-entrypoint.sh postgres -c max_connections=200 'it'"'"'s'` {
 		t.Errorf("oci.entrypoint = %q", got)
 	}
-	if _, ok := post.Config["raw.lxc"]; ok || post.Config["environment.INCUS_FLEET_INIT"] != "" {
-		t.Errorf("an OCI image got the shell wrapper: %v", post.Config)
+	if _, ok := cfg["raw.lxc"]; ok || cfg["environment.INCUS_FLEET_INIT"] != "" {
+		t.Errorf("an OCI image got the shell wrapper: %v", cfg)
 	}
-	if post.Source.Protocol != "oci" || post.Source.Alias != "library/postgres:16" || post.Source.Server != "https://docker.io" || post.Source.Mode != "pull" {
+	if len(reg.Requests) != n {
+		t.Errorf("entrypoint given, yet the registry was asked: %v", reg.Requests[n:])
+	}
+	post := InstanceSpec("s", svc, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h")
+	if post.Source.Protocol != "oci" || post.Source.Alias != "library/postgres@"+pg || post.Source.Server != reg.URL || post.Source.Mode != "pull" || post.Source.Type != "image" {
 		t.Errorf("source %+v", post.Source)
 	}
-	if w := OCICommandWarning(svc, img); w != "" {
-		t.Errorf("warning with entrypoint: %s", w)
+	flags := &model.Service{Name: "db", Command: []string{"-c", "max_connections=200"}}
+	if got := spec(flags, img)["oci.entrypoint"]; got != "docker-entrypoint.sh -c max_connections=200" {
+		t.Errorf("flags after ENTRYPOINT: oci.entrypoint = %q", got)
 	}
-	cmdOnly := &model.Service{Name: "db", Command: []string{"-c", "max_connections=200"}}
-	post = InstanceSpec("s", cmdOnly, model.Step{Instance: "db-1", Slot: 1}, img, model.Member{}, "h")
-	if _, ok := post.Config["oci.entrypoint"]; ok {
-		t.Errorf("command only must keep the image's process: %v", post.Config)
+	whole := &model.Service{Name: "db", Command: []string{"postgres", "-c", "fsync=off"}}
+	if got := spec(whole, img)["oci.entrypoint"]; got != "docker-entrypoint.sh postgres -c fsync=off" {
+		t.Errorf("command after ENTRYPOINT: oci.entrypoint = %q", got)
 	}
-	if w := OCICommandWarning(cmdOnly, img); !strings.Contains(w, `service "db": command without entrypoint is not supported on Incus for the OCI image postgres:16`) {
-		t.Errorf("warning %q", w)
+	plain := &model.Service{Name: "p", Command: []string{"/bin/app", "--serve"}}
+	if got := spec(plain, resolve("plain:1"))["oci.entrypoint"]; got != "/bin/app --serve" {
+		t.Errorf("no ENTRYPOINT: oci.entrypoint = %q", got)
+	}
+	if !slices.ContainsFunc(reg.Requests, func(r string) bool { return strings.HasPrefix(r, "GET /v2/library/postgres/blobs/sha256:") }) {
+		t.Errorf("the config blob was not read: %v", reg.Requests)
+	}
+	// The ENTRYPOINT of a digest is read once per client.
+	n = len(reg.Requests)
+	_ = spec(flags, img)
+	if len(reg.Requests) != n {
+		t.Errorf("ENTRYPOINT read again: %v", reg.Requests[n:])
+	}
+	if _, ok := spec(&model.Service{Name: "db"}, img)["oci.entrypoint"]; ok {
+		t.Errorf("no entrypoint nor command must keep the image's process")
 	}
 }

@@ -63,6 +63,10 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 		_ = c.StopAndDelete(ctx, stack, post.Name)
 		return err
 	}
+	if err := c.applyUserName(ctx, stack, post.Name, post.Config); err != nil { // user.go
+		_ = c.StopAndDelete(ctx, stack, post.Name)
+		return err
+	}
 	crashpoint.Hit("created-not-started")
 	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
 		return err

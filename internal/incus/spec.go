@@ -41,7 +41,7 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	}
 	var raw []string
 	if img.oci != nil { // spec_oci.go
-		if ep, ok := ociProcess(svc); ok {
+		if ep, ok := ociProcess(svc, img); ok {
 			cfg["oci.entrypoint"] = ep
 		}
 	} else if cmd := initCommand(svc); cmd != "" {

@@ -1,7 +1,6 @@
 package incus
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -11,29 +10,23 @@ import (
 // registry. Incus runs such an image's ENTRYPOINT and CMD itself, from the
 // instance key oci.entrypoint, without needing /bin/sh in the image (many
 // OCI images have none, so the shell wrapper of initCommand is not used).
-// Compose's entrypoint replaces the image's ENTRYPOINT and CMD, so
-// entrypoint + command is exactly what runs. ok is false when the image's
+// As in Compose, entrypoint replaces the image's ENTRYPOINT and CMD, and a
+// command alone replaces CMD and runs after the image's ENTRYPOINT (read
+// from the registry, image_oci_entrypoint.go). ok is false when the image's
 // default process is kept.
-func ociProcess(svc *model.Service) (entrypoint string, ok bool) {
-	if len(svc.Entrypoint) == 0 {
+func ociProcess(svc *model.Service, img Image) (entrypoint string, ok bool) {
+	var argv []string
+	switch {
+	case len(svc.Entrypoint) > 0:
+		argv = append(append(argv, svc.Entrypoint...), svc.Command...)
+	case len(svc.Command) > 0 && img.oci.read:
+		argv = append(append(argv, img.oci.entrypoint...), svc.Command...)
+	default:
 		return "", false
 	}
-	argv := append(append([]string{}, svc.Entrypoint...), svc.Command...)
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
 		quoted[i] = shellQuote(a)
 	}
 	return strings.Join(quoted, " "), true
-}
-
-// OCICommandWarning reports a command given without entrypoint for an OCI
-// image: Compose puts it after the image's ENTRYPOINT, which the fleet
-// cannot read before Incus pulls the image, so the image's own ENTRYPOINT
-// and CMD run instead. "" when there is nothing to report.
-func OCICommandWarning(svc *model.Service, img Image) string {
-	if img.oci == nil || len(svc.Entrypoint) > 0 || len(svc.Command) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("service %q: command without entrypoint is not supported on Incus for the OCI image %s (it belongs after the image's ENTRYPOINT, which is only known once Incus has pulled the image); ignored: the image's ENTRYPOINT and CMD run; set entrypoint: to the image's ENTRYPOINT to pass a command",
-		svc.Name, img.Ref)
 }

@@ -29,6 +29,9 @@ func runtimeConfig(svc *model.Service) (cfg map[string]string, raw []string) {
 	if rt.GID != nil {
 		raw = append(raw, fmt.Sprintf("lxc.init.gid = %d", *rt.GID))
 	}
+	if rt.User != "" {
+		cfg[runAsKey] = rt.User // resolved inside the instance (user.go)
+	}
 	if rt.WorkingDir != "" {
 		raw = append(raw, "lxc.init.cwd = "+rt.WorkingDir)
 	}

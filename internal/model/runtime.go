@@ -8,8 +8,12 @@ import "time"
 // one are reported by the loader and never reach the model.
 type Runtime struct {
 	// UID/GID of the first process; nil = the image's default (root).
-	UID        *int64 `json:",omitempty"`
-	GID        *int64 `json:",omitempty"`
+	UID *int64 `json:",omitempty"`
+	GID *int64 `json:",omitempty"`
+	// User is user: as written when it names an account ("postgres",
+	// "app:staff", "1000:staff"); it is resolved to ids inside the
+	// instance. "" when UID/GID say it all.
+	User       string `json:",omitempty"`
 	WorkingDir string `json:",omitempty"` // "" = the image's default
 	// StopGracePeriod is how long a stop waits for the first process to
 	// exit before killing it; 0 = stop at once (the fleet's default).
