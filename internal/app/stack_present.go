@@ -200,8 +200,8 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, svc.Files...)
 }
 
-func (a *stackActuator) Delete(ctx context.Context, instance string) error {
-	return a.client.StopAndDelete(ctx, a.stack.Name, instance)
+func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {
+	return a.client.StopAndDeleteOwned(ctx, incus.Owner{Stack: a.stack.Name, Service: s.Service, Slot: s.Slot}, instance)
 }
 
 func (a *stackActuator) Running(ctx context.Context, instance string) (bool, error) {

@@ -21,7 +21,10 @@ type current struct {
 func (c current) stopped() bool { return c.status != "" && c.status != "Running" }
 
 // currentByService collects the stack's instances from the state by their
-// ownership record (never by name), grouped by service and sorted by slot,
+// ownership record (never by name) in the stack's own project only: a copy
+// of a replica in another project (a backup, `incus copy --target-project`)
+// carries the same keys but is not the stack's, and must neither claim a
+// slot nor make the real replica a duplicate. Grouped by service, sorted by slot,
 // then name, so every later walk is deterministic. Instances that claim the
 // stack but carry a damaged record are left alone with a warning.
 func currentByService(stack string, state *model.ClusterState) (map[string][]current, []string) {
@@ -34,6 +37,9 @@ func currentByService(stack string, state *model.ClusterState) (map[string][]cur
 	// of it once sorted, which saves regrowing per-service slices.
 	all := make([]current, 0, len(state.Instances))
 	for _, inst := range state.Instances {
+		if inst.Project != stack {
+			continue
+		}
 		st, svc, slot, ok := inst.Owned()
 		if !ok {
 			if inst.Config[model.KeyStack] == stack {

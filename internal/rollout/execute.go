@@ -19,8 +19,10 @@ import (
 type Actuator interface {
 	// Create creates and starts step.Instance on step.Member.
 	Create(ctx context.Context, step model.Step) error
-	// Delete stops and deletes the named instance.
-	Delete(ctx context.Context, instance string) error
+	// Delete stops and deletes the named instance, which must belong to
+	// the step's service and slot (the actuator checks that before acting:
+	// a name alone may have come to mean another instance).
+	Delete(ctx context.Context, step model.Step, instance string) error
 	// Running reports whether the instance is running.
 	Running(ctx context.Context, instance string) (bool, error)
 	// Probe runs a Compose healthcheck test inside the instance once.
@@ -106,7 +108,7 @@ func (r *runner) create(ctx context.Context, s model.Step) error {
 }
 
 func (r *runner) delete(ctx context.Context, s model.Step) error {
-	return r.timed(fmt.Sprintf("%s: delete from %s (%s)", s.Instance, s.Member, s.Reason), func() error { return r.act.Delete(ctx, s.Instance) })
+	return r.timed(fmt.Sprintf("%s: delete from %s (%s)", s.Instance, s.Member, s.Reason), func() error { return r.act.Delete(ctx, s, s.Instance) })
 }
 
 // parallel runs fn over steps with bounded concurrency, records results and

@@ -95,7 +95,7 @@ func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) 
 		if s.Order == model.OrderStartFirst {
 			return r.startFirst(ctx, s, svc)
 		}
-		if err := r.act.Delete(ctx, s.OldInstance); err != nil {
+		if err := r.act.Delete(ctx, s, s.OldInstance); err != nil {
 			return err
 		}
 		crashpoint.Hit("stop-first-old-gone")
@@ -115,13 +115,13 @@ func (r *runner) startFirst(ctx context.Context, s model.Step, svc *model.Servic
 		err = r.waitHealthy(ctx, s, svc)
 	}
 	if err != nil {
-		if derr := r.act.Delete(context.WithoutCancel(ctx), s.Instance); derr != nil {
+		if derr := r.act.Delete(context.WithoutCancel(ctx), s, s.Instance); derr != nil {
 			r.logf("%s: could not remove the failed new instance: %v", s.Instance, derr)
 		}
 		return err
 	}
 	crashpoint.Hit("start-first-both-running")
-	if err := r.act.Delete(ctx, s.OldInstance); err != nil {
+	if err := r.act.Delete(ctx, s, s.OldInstance); err != nil {
 		if s.Reason == model.ReasonMemberLost {
 			// Its member is gone; the slot has its new instance, and the
 			// next run deletes the stale one as a duplicate.
