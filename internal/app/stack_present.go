@@ -137,11 +137,19 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 	if d.state, err = d.client.ReadState(ctx); err != nil {
 		return err
 	}
+	// The stack's project decides which profile its instances get (its
+	// own, when made with features.profiles=true).
+	where := ""
+	if pool, exists, err := d.client.RootPoolIn(ctx, d.stack.Name); err != nil {
+		return err
+	} else if exists && pool != d.state.RootPool {
+		d.state.RootPool, where = pool, " --project "+d.stack.Name
+	}
 	if d.state.RootPool == "" && len(d.stack.Services) > 0 {
 		// Caught here, before anything is created: Incus would only refuse
 		// each instance one by one ("No root device could be found").
 		return fmt.Errorf("the %q profile has no root disk, so instances of stack %s would have no root filesystem; "+
-			"add one with `incus profile device add default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, incus.ErrNotFound)
+			"add one with `incus profile device add%s default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, where, incus.ErrNotFound)
 	}
 	if incus.NeedsCapacity(d.stack) {
 		if err := d.client.FillCapacity(ctx, d.state); err != nil {

@@ -28,14 +28,16 @@ func (c *Client) rootPool() (string, error) {
 // rootDiskPool finds the disk device mounted at / (its name is free, "root"
 // only by convention); several would be an Incus error, so the first in
 // name order wins for determinism.
-func rootDiskPool(p *api.Profile) string {
-	names := make([]string, 0, len(p.Devices))
-	for name := range p.Devices {
+func rootDiskPool(p *api.Profile) string { return rootDiskPoolOf(p.Devices) }
+
+func rootDiskPoolOf(devices map[string]map[string]string) string {
+	names := make([]string, 0, len(devices))
+	for name := range devices {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		d := p.Devices[name]
+		d := devices[name]
 		if d["type"] == "disk" && d["path"] == "/" {
 			return d["pool"]
 		}
