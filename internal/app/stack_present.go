@@ -205,11 +205,20 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	}
 	img := a.images[s.Service]
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
+	if s.Op == model.OpReplace {
+		// Unproven until its gate passes (GatePassed): a run killed in
+		// between must not leave this copy preferred over the old one.
+		post.Config[model.KeyGate] = model.GatePending
+	}
 	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, svc.Files...)
 }
 
 func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {
 	return a.client.StopAndDeleteOwned(ctx, incus.Owner{Stack: a.stack.Name, Service: s.Service, Slot: s.Slot}, instance)
+}
+
+func (a *stackActuator) GatePassed(ctx context.Context, s model.Step) error {
+	return a.client.MarkGatePassed(ctx, a.stack.Name, s.Instance)
 }
 
 func (a *stackActuator) Running(ctx context.Context, instance string) (bool, error) {

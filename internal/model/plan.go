@@ -22,6 +22,10 @@ const (
 	// ReasonDuplicateSlot marks the extra instances when several claim one
 	// slot (a run killed mid-update leaves them); they go first.
 	ReasonDuplicateSlot = "duplicate slot"
+	// ReasonGatePending marks an up-to-date instance whose update gate
+	// never passed (a run was killed during it): an update step re-runs the
+	// gate on it in place.
+	ReasonGatePending = "health gate not passed"
 )
 
 // Plan is the ordered list of steps that takes a stack to its desired state.

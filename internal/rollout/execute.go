@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -27,6 +28,8 @@ type Actuator interface {
 	Running(ctx context.Context, instance string) (bool, error)
 	// Probe runs a Compose healthcheck test inside the instance once.
 	Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error)
+	// GatePassed records on step.Instance that it passed its update gate.
+	GatePassed(ctx context.Context, step model.Step) error
 }
 
 // Options tunes execution.
@@ -34,6 +37,10 @@ type Options struct {
 	// Concurrency bounds simultaneous instance operations (default 4).
 	Concurrency int
 	Progress    io.Writer
+	// Phase names what the plan does when it is not an update ("rollback"):
+	// crash points then also fire as "<phase>-<point>", so tests can kill
+	// a run inside its rollback.
+	Phase string
 }
 
 // Outcome says which steps were carried out.
@@ -67,7 +74,7 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 			continue
 		}
 		switch s.Op {
-		case model.OpReplace:
+		case model.OpReplace, model.OpUpdate:
 			replaces[s.Service] = append(replaces[s.Service], s)
 		case model.OpCreate:
 			creates = append(creates, s)
@@ -101,6 +108,14 @@ type runner struct {
 	start time.Time
 	mu    sync.Mutex
 	out   Outcome
+}
+
+// hit marks a crash point, also under the run's phase name.
+func (r *runner) hit(point string) {
+	crashpoint.Hit(point)
+	if r.opts.Phase != "" {
+		crashpoint.Hit(r.opts.Phase + "-" + point)
+	}
 }
 
 func (r *runner) create(ctx context.Context, s model.Step) error {

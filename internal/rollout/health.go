@@ -18,6 +18,7 @@ const pollInterval = 250 * time.Millisecond
 // is "running and still running after monitor", as Swarm does.
 func (r *runner) waitHealthy(ctx context.Context, s model.Step, svc *model.Service) error {
 	begin := time.Now()
+	r.hit("gate")
 	if hc := svc.Healthcheck; hc != nil && len(hc.Test) > 0 {
 		if err := r.healthcheck(ctx, s.Instance, hc); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -72,7 +71,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		crashpoint.Hit("between-batches")
+		r.hit("between-batches")
 		if len(failed) == 0 || float64(len(failed))/float64(len(steps)) <= cfg.MaxFailureRatio {
 			continue
 		}
@@ -88,8 +87,15 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 	return nil
 }
 
-// replace carries out one slot's update in its planned order.
+// replace carries out one slot's update in its planned order. An update
+// step (OpUpdate) re-runs the gate of an instance a killed run left
+// unproven.
 func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) error {
+	if s.Op == model.OpUpdate {
+		return r.timed(fmt.Sprintf("%s: re-run the update gate on %s (%s)", s.Instance, s.Member, s.Reason), func() error {
+			return r.gate(ctx, s, svc)
+		})
+	}
 	what := fmt.Sprintf("%s: replace %s on %s (%s, %s)", s.Instance, s.OldInstance, s.Member, s.Reason, s.Order)
 	return r.timed(what, func() error {
 		if s.Order == model.OrderStartFirst {
@@ -98,12 +104,23 @@ func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) 
 		if err := r.act.Delete(ctx, s, s.OldInstance); err != nil {
 			return err
 		}
-		crashpoint.Hit("stop-first-old-gone")
+		r.hit("stop-first-old-gone")
 		if err := r.act.Create(ctx, s); err != nil {
 			return err
 		}
-		return r.waitHealthy(ctx, s, svc)
+		return r.gate(ctx, s, svc)
 	})
+}
+
+// gate waits for the new instance to be healthy, then records that it
+// passed, so a later run can tell a proven replacement from one a crash
+// interrupted.
+func (r *runner) gate(ctx context.Context, s model.Step, svc *model.Service) error {
+	if err := r.waitHealthy(ctx, s, svc); err != nil {
+		return err
+	}
+	r.hit("gate-passed-not-recorded")
+	return r.act.GatePassed(ctx, s)
 }
 
 // startFirst runs the new instance until it is healthy, and only then stops
@@ -112,7 +129,7 @@ func (r *runner) replace(ctx context.Context, s model.Step, svc *model.Service) 
 func (r *runner) startFirst(ctx context.Context, s model.Step, svc *model.Service) error {
 	err := r.act.Create(ctx, s)
 	if err == nil {
-		err = r.waitHealthy(ctx, s, svc)
+		err = r.gate(ctx, s, svc)
 	}
 	if err != nil {
 		if derr := r.act.Delete(context.WithoutCancel(ctx), s, s.Instance); derr != nil {
@@ -120,7 +137,7 @@ func (r *runner) startFirst(ctx context.Context, s model.Step, svc *model.Servic
 		}
 		return err
 	}
-	crashpoint.Hit("start-first-both-running")
+	r.hit("start-first-both-running")
 	if err := r.act.Delete(ctx, s, s.OldInstance); err != nil {
 		if s.Reason == model.ReasonMemberLost {
 			// Its member is gone; the slot has its new instance, and the
