@@ -22,6 +22,7 @@ type stackPresentParams struct {
 	Profiles      []string            `json:"profiles"`
 	Services      []string            `json:"services"`
 	ForceRecreate bool                `json:"force_recreate"`
+	Resume        bool                `json:"resume"`
 	LockTimeout   *float64            `json:"lock_timeout"`
 	Cluster       *model.ClusterState `json:"cluster"`
 }
@@ -72,7 +73,14 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
 	resp.Set("plan", plan)
 	setBundle(&resp, stack)
-	if req.Test || (!plan.Changes() && !d.recordStale()) {
+	stale, held := d.recordStale()
+	if held != nil {
+		// A paused update stays paused: the same spec changes nothing (and
+		// a dry run says so instead of showing the steps it would resume).
+		resp.Changes = planChanges(model.Plan{Stack: plan.Stack})
+		return resp, held
+	}
+	if req.Test || (!plan.Changes() && !stale) {
 		resp.Result = protocol.True()
 		if plan.Changes() {
 			resp.Result = nil

@@ -20,3 +20,15 @@ func (c *Client) MarkGatePassed(ctx context.Context, stack, name string) error {
 	_, err := c.call(ctx, "PATCH", "/instances/"+url.PathEscape(name), Scope{Project: stack}, body, nil)
 	return err
 }
+
+// ImagePresent reports whether the image with this fingerprint is in the
+// cluster's image store as the stack's project sees it.
+func (c *Client) ImagePresent(ctx context.Context, stack, fingerprint string) (bool, error) {
+	if _, err := c.call(ctx, "GET", "/images/"+url.PathEscape(fingerprint), Scope{Project: stack}, nil, nil); err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}

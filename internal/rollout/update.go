@@ -14,13 +14,23 @@ import (
 // their old instances running.
 type PausedError struct {
 	Service string
-	Failed  []string
+	Failed  []string // instances
+	Slots   []int    // their slots
 	Cause   error
 }
 
 func (e *PausedError) Error() string {
-	return fmt.Sprintf("update of %s paused after %s failed: %v; the remaining slots keep their old instances. Fix the service and apply again, or roll back with stack.rollback",
-		e.Service, strings.Join(e.Failed, ", "), e.Cause)
+	return fmt.Sprintf("update of %s paused after %s (slot %s) failed: %v; the remaining slots keep their old instances, and applying the same spec again changes nothing. "+
+		"Fix the service and apply again, or roll back with stack.rollback; resume: true (--resume) retries the update as it is",
+		e.Service, strings.Join(e.Failed, ", "), joinInts(e.Slots), e.Cause)
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (e *PausedError) Unwrap() error { return e.Cause }
@@ -31,6 +41,7 @@ func (e *PausedError) Unwrap() error { return e.Cause }
 type RollbackError struct {
 	Service string
 	Failed  []string
+	Slots   []int
 	Cause   error
 }
 
@@ -55,6 +66,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 	}
 	sort.Ints(keys)
 	var failed []string
+	var slots []int
 	var lastErr error
 	for i, b := range keys {
 		if i > 0 && cfg.Delay > 0 {
@@ -66,6 +78,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 		r.logf("%s: batch %d of %d (%d instances, %s)", svc.Name, i+1, len(keys), len(batches[b]), batches[b][0].Order)
 		for _, f := range r.parallel(ctx, batches[b], func(ctx context.Context, s model.Step) error { return r.replace(ctx, s, svc) }) {
 			failed = append(failed, f.Step.Instance)
+			slots = append(slots, f.Step.Slot)
 			lastErr = f.Err
 		}
 		if ctx.Err() != nil {
@@ -79,9 +92,9 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 		case "continue":
 			r.logf("%s: %d failed, continuing (failure_action continue)", svc.Name, len(failed))
 		case "rollback":
-			return &RollbackError{Service: svc.Name, Failed: failed, Cause: lastErr}
+			return &RollbackError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr}
 		default:
-			return &PausedError{Service: svc.Name, Failed: failed, Cause: lastErr}
+			return &PausedError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr}
 		}
 	}
 	return nil
