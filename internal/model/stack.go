@@ -73,6 +73,10 @@ type DeploySpec struct {
 	RestartPolicy  RestartPolicy
 	UpdateConfig   UpdateConfig
 	RollbackConfig UpdateConfig
+	// Labels are deploy.labels: metadata of the service, not of its
+	// instances (Swarm), so not part of the config hash; kept in the
+	// stack record.
+	Labels map[string]string `json:",omitempty"`
 }
 
 // Placement is deploy.placement.
