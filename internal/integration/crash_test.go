@@ -206,7 +206,7 @@ services:
 	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": compose("1", "true")}).mustSucceed(t)
 	old := instanceIDs(t, srv, stack)["web-1"]
 	bad := compose("2", "false")
-	if !crashRun(t, stack, bad, "gate:1") {
+	if !crashRun(t, stack, bad, "started:1") { // the new copy runs, its gate has not passed
 		t.Fatal("the run was not killed inside the gate")
 	}
 	if got := instanceIDs(t, srv, stack); len(got) != 2 {
