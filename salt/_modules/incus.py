@@ -388,7 +388,8 @@ def member_present(name, test=None, connection=None, secrets=None, **params):
     """
     cluster.member.present for member NAME (run on that member). PARAMS:
     address, cluster, trust, cluster_token, labels, groups, failure_domain,
-    config, ... as in the protocol.
+    config, ... as in the protocol. labels, groups, failure_domain: omitted
+    (None) = not managed, ``{}`` / ``[]`` = none.
     """
     params = {k: v for k, v in params.items() if not k.startswith("__")}
     params["name"] = name
