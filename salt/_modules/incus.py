@@ -389,7 +389,7 @@ def member_present(name, test=None, connection=None, secrets=None, **params):
     cluster.member.present for member NAME (run on that member). PARAMS:
     address, cluster, trust, cluster_token, labels, groups, failure_domain,
     config, ... as in the protocol. labels, groups, failure_domain: omitted
-    (None) = not managed, ``{}`` / ``[]`` = none.
+    (None) = not managed; ``labels: {}`` = none.
     """
     params = {k: v for k, v in params.items() if not k.startswith("__")}
     params["name"] = name

@@ -173,7 +173,9 @@ def cluster_member_present(
     labels, groups, failure_domain
         converged on every run when given (labels become ``user.<key>``
         member config). Omitted (None) means not managed: left as they are;
-        ``{}`` / ``[]`` means none (labels incus-fleet set are removed).
+        ``labels: {}`` means none (labels incus-fleet set are removed);
+        ``groups: []`` is refused (Incus keeps a member in at least one
+        group) and ``failure_domain: default`` is Incus's none.
         A member already in a cluster whose certificate does not match
         ``trust.server_fingerprint`` fails (``conflict``) and changes nothing
     config
