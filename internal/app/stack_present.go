@@ -142,22 +142,17 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 		d.client = c
 	}
 	var err error
-	if d.state, err = d.client.ReadState(ctx); err != nil {
+	// Read as the stack's project resolves the instance profile (its own,
+	// when the project was made with features.profiles=true).
+	if d.state, err = d.client.ReadStackState(ctx, d.stack.Name); err != nil {
 		return err
-	}
-	// The stack's project decides which profile its instances get (its
-	// own, when made with features.profiles=true).
-	where := ""
-	if pool, exists, err := d.client.RootPoolIn(ctx, d.stack.Name); err != nil {
-		return err
-	} else if exists && pool != d.state.RootPool {
-		d.state.RootPool, where = pool, " --project "+d.stack.Name
 	}
 	if d.state.RootPool == "" && len(d.stack.Services) > 0 {
 		// Caught here, before anything is created: Incus would only refuse
 		// each instance one by one ("No root device could be found").
 		return fmt.Errorf("the %q profile has no root disk, so instances of stack %s would have no root filesystem; "+
-			"add one with `incus profile device add%s default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, where, incus.ErrNotFound)
+			"add one with `incus profile device add default root disk path=/ pool=POOL` "+
+			"(with --project %s when that project has profiles of its own): %w", "default", d.stack.Name, d.stack.Name, incus.ErrNotFound)
 	}
 	if incus.NeedsCapacity(d.stack) {
 		if err := d.client.FillCapacity(ctx, d.state); err != nil {
