@@ -53,8 +53,9 @@ func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcom
 	if errors.As(err, &rb) {
 		return outcome, d.rollBack(ctx, &rec, upd, rb)
 	}
-	if svc, slots, insts, ok := failedSlots(err); ok && upd != nil {
-		upd.stopAt(updatePaused, svc, slots, insts, errors.Unwrap(err))
+	var pe *rollout.PausedError
+	if errors.As(err, &pe) && upd != nil {
+		upd.stopAt(stoppedState(updatePaused, pe.Unhealthy), pe.Service, pe.Slots, pe.Failed, pe.Cause)
 		rec.Update = upd.encode()
 		if werr := d.client.WriteRecord(d.stack.Name, &rec); werr != nil {
 			return outcome, fmt.Errorf("%w (and recording the pause failed: %v)", err, werr)
@@ -171,7 +172,7 @@ func (d *deployment) rollBack(ctx context.Context, rec *incus.StackRecord, upd *
 		if upd == nil {
 			return err
 		}
-		upd.stopAt(state, cause.Service, cause.Slots, cause.Failed, cause.Cause)
+		upd.stopAt(stoppedState(state, cause.Unhealthy), cause.Service, cause.Slots, cause.Failed, cause.Cause)
 		rec.Update = upd.encode()
 		if werr := d.client.WriteRecord(d.stack.Name, rec); werr != nil {
 			return fmt.Errorf("%w (and recording the update's state failed: %v)", err, werr)

@@ -4,12 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
-	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
 // updateRecord is an update of a stack that has not (yet) finished, kept in
@@ -112,15 +110,12 @@ func (e *heldUpdateError) code() string {
 	return "update_paused"
 }
 
-// failedSlots lists the slots a rollout failure names.
-func failedSlots(err error) (service string, slots []int, instances []string, ok bool) {
-	var p *rollout.PausedError
-	var rb *rollout.RollbackError
-	switch {
-	case errors.As(err, &p):
-		return p.Service, p.Slots, p.Failed, true
-	case errors.As(err, &rb):
-		return rb.Service, rb.Slots, rb.Failed, true
+// stoppedState is the state a stopped update is recorded in: held (state)
+// when the new version failed its gate; still running when the cluster
+// failed an operation (a member lost mid-update), so the next run retries.
+func stoppedState(state string, unhealthy bool) string {
+	if unhealthy {
+		return state
 	}
-	return "", nil, nil, false
+	return updateRunning
 }

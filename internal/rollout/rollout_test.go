@@ -351,3 +351,27 @@ func TestHealthcheckStartPeriod(t *testing.T) {
 		t.Errorf("%d probes, want exactly retries=3 without a start period", n)
 	}
 }
+
+// TestPausedUnhealthyOrInfrastructure: a pause says whether the new
+// version failed its gate (the update then stays paused) or the cluster
+// failed an operation (applying again retries).
+func TestPausedUnhealthyOrInfrastructure(t *testing.T) {
+	hc := &model.Healthcheck{Test: []string{"CMD", "check"}, Retries: 1}
+	uc := model.UpdateConfig{Parallelism: 1}
+	f := newFake()
+	f.unhealthy["web-1"] = true
+	_, err := run(t, f, replaces("web", 2, 1, model.OrderStopFirst), service("web", uc, hc))
+	var pe *PausedError
+	if !errors.As(err, &pe) || !pe.Unhealthy || !errors.As(err, new(*GateError)) {
+		t.Errorf("an unhealthy new instance: want a paused gate failure, got %#v", err)
+	}
+	f = newFake()
+	f.failCreate["web-1"] = true
+	_, err = run(t, f, replaces("web", 2, 1, model.OrderStopFirst), service("web", uc, hc))
+	if !errors.As(err, &pe) || pe.Unhealthy {
+		t.Errorf("a failed create (member lost): want a pause that is not the version's fault, got %#v", err)
+	}
+	if !strings.Contains(err.Error(), "apply again to retry") {
+		t.Errorf("the message should say applying again retries: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,12 +18,20 @@ type PausedError struct {
 	Failed  []string // instances
 	Slots   []int    // their slots
 	Cause   error
+	// Unhealthy: a new instance failed its gate (GateError), so the new
+	// version is at fault and the update stays paused; otherwise the
+	// cluster failed an operation and applying again retries.
+	Unhealthy bool
 }
 
 func (e *PausedError) Error() string {
-	return fmt.Sprintf("update of %s paused after %s (slot %s) failed: %v; the remaining slots keep their old instances, and applying the same spec again changes nothing. "+
-		"Fix the service and apply again, or roll back with stack.rollback; resume: true (--resume) retries the update as it is",
-		e.Service, strings.Join(e.Failed, ", "), joinInts(e.Slots), e.Cause)
+	next := "apply again to retry (the cluster failed an operation, not the new version), or roll back with stack.rollback"
+	if e.Unhealthy {
+		next = "applying the same spec again changes nothing. Fix the service and apply again, or roll back with stack.rollback; " +
+			"resume: true (--resume) retries the update as it is"
+	}
+	return fmt.Sprintf("update of %s paused after %s (slot %s) failed: %v; the remaining slots keep their old instances; %s",
+		e.Service, strings.Join(e.Failed, ", "), joinInts(e.Slots), e.Cause, next)
 }
 
 func joinInts(v []int) string {
@@ -39,10 +48,11 @@ func (e *PausedError) Unwrap() error { return e.Cause }
 // rollback): the update failed and its updated slots must return to the
 // previous deployed spec.
 type RollbackError struct {
-	Service string
-	Failed  []string
-	Slots   []int
-	Cause   error
+	Service   string
+	Failed    []string
+	Slots     []int
+	Cause     error
+	Unhealthy bool // as PausedError.Unhealthy
 }
 
 func (e *RollbackError) Error() string {
@@ -68,6 +78,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 	var failed []string
 	var slots []int
 	var lastErr error
+	unhealthy := false
 	for i, b := range keys {
 		if i > 0 && cfg.Delay > 0 {
 			r.logf("%s: waiting %s before batch %d", svc.Name, cfg.Delay, b)
@@ -80,6 +91,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 			failed = append(failed, f.Step.Instance)
 			slots = append(slots, f.Step.Slot)
 			lastErr = f.Err
+			unhealthy = unhealthy || errors.As(f.Err, new(*GateError))
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -92,9 +104,9 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 		case "continue":
 			r.logf("%s: %d failed, continuing (failure_action continue)", svc.Name, len(failed))
 		case "rollback":
-			return &RollbackError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr}
+			return &RollbackError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr, Unhealthy: unhealthy}
 		default:
-			return &PausedError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr}
+			return &PausedError{Service: svc.Name, Failed: failed, Slots: slots, Cause: lastErr, Unhealthy: unhealthy}
 		}
 	}
 	return nil
