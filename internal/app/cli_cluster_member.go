@@ -133,9 +133,13 @@ func clusterEvacuateCommand() *cli.Command {
 		Usage: "move or stop a member's instances for maintenance",
 		Flags: []cli.Flag{memberNameFlag,
 			&cli.StringFlag{Name: "mode", Usage: "auto, live-migrate, migrate or stop (default: each instance's cluster.evacuate)"},
+			&cli.BoolFlag{Name: "check", Usage: "run `cluster maintenance-check` first; evacuate only if it passes"},
 			dryRunFlag, jsonFlag},
 		Action: func(c *cli.Context) error {
 			params := map[string]any{"name": c.String("name")}
+			if c.Bool("check") {
+				params["check"] = true
+			}
 			if m := c.String("mode"); m != "" {
 				params["mode"] = m
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/cluster"
+	"github.com/incus-fleet/incus-fleet/internal/clusterres"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
@@ -47,7 +48,9 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	memberConfig, warnings := cluster.FillMemberConfig(required, values, r.p.MemberConfig)
+	// Explicit member_config entries win over the pool/network definitions.
+	overrides := append(append([]cluster.ConfigKey{}, r.p.MemberConfig...), r.definedMemberConfig(required)...)
+	memberConfig, warnings := cluster.FillMemberConfig(required, values, dedupe(overrides))
 	r.warn = append(r.warn, warnings...)
 	if r.test {
 		groups, err := remote.GroupNames()
@@ -56,6 +59,7 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 		}
 		clusterAddr, _ := incus.HostPort(r.p.Cluster)
 		r.changes = append(r.changes, r.memberChange("https://"+clusterAddr))
+		r.changes = append(r.changes, memberConfigChanges(memberConfig)...)
 		r.predict(groups)
 		r.fp = access.Fingerprint
 		return fmt.Sprintf("would join %s (%s) to the cluster through %s", r.p.Name, r.p.Address, r.p.Cluster), nil
@@ -89,7 +93,9 @@ func (r *memberRun) joinWithCertificate(ctx context.Context) (string, error) {
 // joinWithToken joins with a token issued elsewhere: the token names the
 // member, the cluster's members and its certificate fingerprint, which
 // pins the connection. Without a trusted client certificate the cluster's
-// per-member config cannot be read, so only params.member_config is sent;
+// per-member config cannot be read, so params.member_config and every
+// member-specific key of params.storage_pools / networks for this member
+// are sent (Incus ignores those of pools and networks it does not have);
 // Incus fills in defaults for the rest (a dir pool's source, say).
 func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 	tok, err := cluster.DecodeJoinToken(cluster.NewSecret(r.p.ClusterToken))
@@ -116,6 +122,7 @@ func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 		// certificate: predict against the default group only.
 		r.fp = tok.Fingerprint
 		r.changes = append(r.changes, r.memberChange("https://"+addr))
+		r.changes = append(r.changes, memberConfigChanges(r.tokenMemberConfig())...)
 		r.predict([]string{cluster.DefaultGroup})
 		return fmt.Sprintf("would join %s (%s) to the cluster through %s with the join token", r.p.Name, r.p.Address, addr), nil
 	}
@@ -123,7 +130,7 @@ func (r *memberRun) joinWithToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := r.joinLocal(ctx, addr, certPEM, tok, r.p.MemberConfig); err != nil {
+	if err := r.joinLocal(ctx, addr, certPEM, tok, r.tokenMemberConfig()); err != nil {
 		r.undo(undo)
 		return "", err
 	}
@@ -163,7 +170,8 @@ func (r *memberRun) reachTokenCluster(ctx context.Context, tok cluster.JoinToken
 
 // joinLocal joins the local daemon and records the new membership.
 func (r *memberRun) joinLocal(ctx context.Context, clusterAddr, certPEM string, tok cluster.JoinToken, memberConfig []cluster.ConfigKey) error {
-	return r.apply([]cluster.Change{r.memberChange("https://" + clusterAddr)}, func() error {
+	changes := append([]cluster.Change{r.memberChange("https://" + clusterAddr)}, memberConfigChanges(memberConfig)...)
+	return r.apply(changes, func() error {
 		r.progress("joining %s (%s) to the cluster through %s", r.p.Name, r.p.Address, clusterAddr)
 		return r.local.Join(ctx, incus.JoinRequest{Name: r.p.Name, Address: r.p.Address, ClusterAddress: clusterAddr,
 			ClusterCertPEM: certPEM, Token: tok, MemberConfig: memberConfig})
@@ -232,4 +240,57 @@ func (r *memberRun) revoke(t *incus.IssuedToken) {
 		r.warn = append(r.warn, fmt.Sprintf("could not revoke the unused join token for %s (%v); revoke it with `incus cluster revoke-token %s`",
 			r.p.Name, err, r.p.Name))
 	}
+}
+
+// definedMemberConfig is this member's values of the cluster's per-member
+// keys, from params.storage_pools / params.networks; required nil (a token
+// join, which cannot read what the cluster requires) gives every key the
+// definitions hold for this member.
+func (r *memberRun) definedMemberConfig(required []cluster.ConfigKey) []cluster.ConfigKey {
+	specs := func(defs map[string]resourceParams, network bool) map[string]clusterres.Spec {
+		out := map[string]clusterres.Spec{}
+		for name, d := range defs {
+			typ := d.Driver
+			if network {
+				typ, _ = d.networkType() // the type plays no part in a join
+			}
+			out[name] = clusterres.Spec{Name: name, Type: typ, Config: d.Config, MemberConfig: d.MemberConfig}
+		}
+		return out
+	}
+	pools, networks := specs(r.p.StoragePools, false), specs(r.p.Networks, true)
+	if required == nil {
+		return clusterres.DefinedValues(r.p.Name, pools, networks)
+	}
+	return clusterres.JoinValues(required, r.p.Name, pools, networks)
+}
+
+// dedupe keeps the first value given for each key.
+func dedupe(keys []cluster.ConfigKey) []cluster.ConfigKey {
+	seen := map[string]bool{}
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k.ID()] {
+			seen[k.ID()] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// memberConfigChanges shows the per-member pool and network keys a join
+// sends, e.g. member_config.storage-pool/local/source, so a dry run tells
+// where each pool of the new member will live.
+func memberConfigChanges(keys []cluster.ConfigKey) []cluster.Change {
+	out := make([]cluster.Change, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, cluster.Change{Key: "member_config." + k.ID(), Old: nil, New: k.Value})
+	}
+	return out
+}
+
+// tokenMemberConfig is what a token join sends: params.member_config, then
+// every key the pool and network definitions give this member.
+func (r *memberRun) tokenMemberConfig() []cluster.ConfigKey {
+	return dedupe(append(append([]cluster.ConfigKey{}, r.p.MemberConfig...), r.definedMemberConfig(nil)...))
 }

@@ -30,6 +30,11 @@ type memberPresentParams struct {
 	Description     *string             `json:"description"`
 	Config          map[string]string   `json:"config"`
 	MemberConfig    []cluster.ConfigKey `json:"member_config"`
+	// StoragePools and Networks are the cluster's definitions (the specs
+	// of storage_pool.present / network.present, by name): a join takes
+	// this member's member-specific keys from them.
+	StoragePools map[string]resourceParams `json:"storage_pools"`
+	Networks     map[string]resourceParams `json:"networks"`
 }
 
 // memberRun is one cluster.member.present run: the member's local daemon,

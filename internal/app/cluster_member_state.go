@@ -13,6 +13,9 @@ import (
 type memberStateParams struct {
 	Name string `json:"name"`
 	Mode string `json:"mode"`
+	// Check (evacuate only) runs cluster.member.maintenance_check first
+	// and evacuates only if it passes.
+	Check bool `json:"check"`
 }
 
 // clusterMemberEvacuate moves or stops a member's instances for
@@ -56,6 +59,16 @@ func memberState(ctx context.Context, e *env, req *protocol.Request, want string
 	if !needed {
 		resp.Comment = fmt.Sprintf("%s is %s; nothing to do", p.Name, m.Status)
 		return resp, nil
+	}
+	if verb == "evacuate" && p.Check {
+		res, err := maintenanceCheck(ctx, c, p.Name)
+		if res != nil {
+			resp.Warnings = res.Warnings
+			resp.Set("services", res.Services)
+		}
+		if err != nil {
+			return resp, err
+		}
 	}
 	resp.Changes["status"] = protocol.Change{Old: m.Status, New: want}
 	if req.Test {

@@ -30,6 +30,14 @@ var handlers = map[string]handler{
 	"cluster.member.absent":   clusterMemberAbsent,
 	"cluster.member.evacuate": clusterMemberEvacuate,
 	"cluster.member.restore":  clusterMemberRestore,
+	// Rolling maintenance: may this member be evacuated now?
+	"cluster.member.maintenance_check": clusterMemberMaintenanceCheck,
+
+	// Storage pools and networks shared by the members (cluster_resource.go).
+	"storage_pool.present": storagePoolPresent,
+	"storage_pool.absent":  storagePoolAbsent,
+	"network.present":      networkPresent,
+	"network.absent":       networkAbsent,
 
 	// Compose bundles (bundle_*.go).
 	"bundle.create": bundleCreate,

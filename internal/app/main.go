@@ -37,7 +37,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socket", Usage: "Incus unix socket (default: INCUS_SOCKET, INCUS_DIR/unix.socket, /var/lib/incus/unix.socket)"},
 		},
-		Commands: []*cli.Command{callCommand(), schemaCommand(), stackCommand(), clusterCommand(), bundleCommand(), versionCommand()},
+		Commands: []*cli.Command{callCommand(), schemaCommand(), stackCommand(), clusterCommand(), poolCommand(), networkCommand(), bundleCommand(), versionCommand()},
 	}
 	err := app.RunContext(ctx, args)
 	var ee exitError

@@ -2,7 +2,9 @@ package app
 
 import (
 	"sort"
+	"strings"
 
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -14,6 +16,10 @@ type stackInstance struct {
 	Member   string `json:"member"`
 	State    string `json:"state"`
 	Hash     string `json:"hash"`
+	// Labels are the service's deploy.labels recorded on the instance.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Ports are the published ports, "HOST:CONTAINER/PROTO".
+	Ports []string `json:"ports,omitempty"`
 }
 
 // instancesOf lists the instances a stack owns, by recorded ownership (never
@@ -26,7 +32,8 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 			continue
 		}
 		out = append(out, stackInstance{Service: svc, Slot: slot, Instance: in.Name, Member: in.Member,
-			State: in.Status, Hash: in.Config[model.KeyHash]})
+			State: in.Status, Hash: in.Config[model.KeyHash], Labels: deployLabels(in.Config),
+			Ports: publishedPorts(in.Config)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Service != out[j].Service {
@@ -38,4 +45,26 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 		return out[i].Instance < out[j].Instance
 	})
 	return out
+}
+
+// deployLabels reads deploy.labels back from an instance's config.
+func deployLabels(cfg map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range cfg {
+		if name, ok := strings.CutPrefix(k, model.KeyDeployLabelPrefix); ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// publishedPorts reads the published ports back from an instance's config.
+func publishedPorts(cfg map[string]string) []string {
+	if v := cfg[incus.KeyPublished]; v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
 }

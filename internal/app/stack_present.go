@@ -180,6 +180,9 @@ func (d *deployment) resolveImages() error {
 			byRef[svc.Image] = img
 		}
 		images[svc.Name] = img
+		if w := incus.OCICommandWarning(&svc, img); w != "" {
+			d.stack.Warnings = append(d.stack.Warnings, w)
+		}
 	}
 	d.images = images
 	return nil
@@ -213,7 +216,11 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 		// between must not leave this copy preferred over the old one.
 		post.Config[model.KeyGate] = model.GatePending
 	}
-	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, svc.Files...)
+	files := svc.Files
+	if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
+		files = append(append([]model.File{}, files...), hosts)
+	}
+	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
 }
 
 func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {

@@ -119,3 +119,24 @@ func stoppedState(state string, unhealthy bool) string {
 	}
 	return updateRunning
 }
+
+// recordedDeployLabels shows each instance the deploy.labels of the spec
+// current in the stack record: they are not part of the config hash (a
+// change replaces nothing), so the copy an instance got when it was
+// created may be older.
+func recordedDeployLabels(c *incus.Client, name string, insts []stackInstance) error {
+	rec, err := c.ReadRecord(name)
+	if err != nil || rec.Current == "" {
+		return err
+	}
+	stack, _, err := decodeSpec(name, rec.Current)
+	if err != nil {
+		return nil // status still shows what the instances carry
+	}
+	for i := range insts {
+		if svc := stack.Service(insts[i].Service); svc != nil {
+			insts[i].Labels = svc.Deploy.Labels
+		}
+	}
+	return nil
+}

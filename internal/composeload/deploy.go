@@ -38,15 +38,7 @@ func toDeploy(s types.ServiceConfig, w *warnings) (model.DeploySpec, error) {
 	if out.RollbackConfig, err = toUpdateConfig(s.Name, "deploy.rollback_config", d.RollbackConfig, true); err != nil {
 		return out, err
 	}
-	if len(d.Labels) > 0 {
-		out.Labels = map[string]string{}
-		for k, v := range d.Labels {
-			out.Labels[k] = v
-		}
-	}
-	if d.EndpointMode != "" {
-		w.add(fmt.Sprintf("service %q: deploy.endpoint_mode %q ignored: Incus has no service virtual IP or DNS round-robin", s.Name, d.EndpointMode))
-	}
+	out.Labels = labels(d.Labels)
 	return out, nil
 }
 

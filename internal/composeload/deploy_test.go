@@ -211,11 +211,11 @@ services:
       interval: 5s
 `)
 	want := []string{
-		`service "alpha": deploy.endpoint_mode "dnsrr" ignored: Incus has no service virtual IP or DNS round-robin`,
-		`service "alpha": deploy.restart_policy delay, max_attempts, window ignored: Incus has no equivalent (only condition is applied)`,
-		`service "beta": healthcheck without test ignored: Incus images carry no HEALTHCHECK to inherit (add healthcheck.test)`,
-		`service "zeta": build ignored: images must already exist in Incus (set image or x-incus.image)`,
-		`service "zeta": restart on-failure:5 max_attempts ignored: Incus has no equivalent (only condition is applied)`,
+		`service "alpha": deploy.endpoint_mode is not supported on Incus (Incus has no service virtual IP or DNS round-robin); ignored`,
+		`service "alpha": deploy.restart_policy delay, max_attempts, window is not supported on Incus (Incus restarts a stopped instance at once, without limit (boot.autorestart); only condition is applied); ignored`,
+		`service "beta": healthcheck without test is not supported on Incus (Incus images carry no HEALTHCHECK to inherit; add healthcheck.test); ignored`,
+		`service "zeta": build is not supported on Incus (images must already exist in Incus: set image or x-incus.image); ignored`,
+		`service "zeta": restart on-failure:5 max_attempts is not supported on Incus (Incus restarts a stopped instance at once, without limit (boot.autorestart); only on-failure is applied); ignored`,
 		`variable "UNSET_GREETING" is not set: substituted an empty string (set it in Env, .env or the environment, or write ${UNSET_GREETING:-default})`,
 	}
 	if !reflect.DeepEqual(st.Warnings, want) {

@@ -63,5 +63,20 @@ func fromCompose(err error) *Error {
 	// The JSON-schema validator words unknown attributes as "false schema",
 	// which tells a user nothing.
 	msg = strings.ReplaceAll(msg, " false schema", " is not a Compose attribute (check its spelling and indentation)")
-	return &Error{Field: field, Message: "invalid compose input: " + msg}
+	return &Error{Field: field, Message: "invalid compose input: " + uniqueLines(msg)}
+}
+
+// uniqueLines drops repeated lines: compose-go reports a variable that is
+// required (${X:?msg}) once per use, so an error about several of them
+// would say the same thing many times.
+func uniqueLines(msg string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(msg, "\n") {
+		if !seen[line] {
+			seen[line] = true
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -29,6 +29,9 @@ const defaultConfigMode = 0o444
 func serviceFiles(p *types.Project, s types.ServiceConfig, w *warnings) ([]model.File, error) {
 	var files []model.File
 	for _, v := range s.Volumes {
+		if isHostBind(p.WorkingDir, v) {
+			continue // a member path: binds.go
+		}
 		f, ok, err := volumeFile(p.WorkingDir, s.Name, v, w)
 		if err != nil {
 			return nil, err
@@ -82,7 +85,7 @@ func volumeFile(dir, service string, v types.ServiceVolumeConfig, w *warnings) (
 	st, err := os.Stat(v.Source)
 	switch {
 	case err != nil && os.IsNotExist(err):
-		return model.File{}, false, serviceErr(service, "volumes", "bind mount source %s does not exist; create the file (or remove the mount)", displayPath(dir, v.Source))
+		return model.File{}, false, serviceErr(service, "volumes", "bind mount source %s does not exist in the project directory; create the file to copy it into each instance, or remove the mount (a directory of the project cannot be mounted; use a path on the members, such as /srv/data)", displayPath(dir, v.Source))
 	case err != nil:
 		return model.File{}, false, serviceErr(service, "volumes", "bind mount source %s cannot be read: %v", displayPath(dir, v.Source), err)
 	case st.IsDir():

@@ -144,8 +144,6 @@ func TestSupportFilesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ name, volume, field, contains string }{
-		{"escapes with ..", "../" + filepath.Base(outside) + "/secret.conf:/etc/x", "services.web.volumes", "outside the project directory"},
-		{"absolute outside", filepath.Join(outside, "secret.conf") + ":/etc/x", "services.web.volumes", "outside the project directory"},
 		{"symlink pointing outside", "./link.conf:/etc/x", "services.web.volumes", "symlink to a file outside"},
 		{"missing", "./nope.conf:/etc/x", "services.web.volumes", "does not exist"},
 		{"too big", "./big.conf:/etc/x", "services.web.volumes", "limited to"},
@@ -153,14 +151,7 @@ func TestSupportFilesRefused(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// The outside dir must be a sibling for the ".." case.
-			d := dir
-			if c.name == "escapes with .." {
-				d = filepath.Join(filepath.Dir(outside), "proj")
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := loadInline(t, "services:\n  web:\n    image: busybox\n    volumes: [\""+c.volume+"\"]\n", inDir(d))
+			_, err := loadInline(t, "services:\n  web:\n    image: busybox\n    volumes: [\""+c.volume+"\"]\n", inDir(dir))
 			wantError(t, err, c.field, c.contains)
 		})
 	}

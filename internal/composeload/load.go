@@ -98,17 +98,26 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 			lo.Interpolate.Substitute = env.substitute
 		}
 	}
-	dict, err := loader.LoadModelWithContext(ctx, details, opts)
-	if err == nil {
-		imageFromExtension(dict)
-		var project *types.Project
-		project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
+	var project *types.Project
+	for _, line := range captureLoaderLogs(func() { // logs.go
+		var dict map[string]any
+		dict, err = loader.LoadModelWithContext(ctx, details, opts)
 		if err == nil {
-			resolveFromProcess(project, env)
-			resolveConfigEnvironment(project, env) // files.go
-			env.warnings(w)
-			return project, nil
+			err = containerNameWithReplicas(dict) // platform.go
 		}
+		if err == nil {
+			w.keys = keyWarnings(dict) // keys.go
+			imageFromExtension(dict)
+			project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
+		}
+	}) {
+		w.add(line)
+	}
+	if err == nil {
+		resolveFromProcess(project, env)
+		resolveConfigEnvironment(project, env) // files.go
+		env.warnings(w)
+		return project, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -118,7 +127,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 			return nil, uerr
 		}
 	}
-	return nil, fromCompose(err)
+	return nil, withUnsetVariables(fromCompose(err), env, files) // unset.go
 }
 
 // imageFromExtension copies x-incus.image into image where image is
@@ -168,6 +177,12 @@ func toStack(name string, p *types.Project, w *warnings) (*model.Stack, error) {
 		svc, err := toService(portablePaths(s, p.WorkingDir), w)
 		if err != nil {
 			return nil, err
+		}
+		if svc.Runtime.HostBinds, err = hostBinds(p.WorkingDir, s, w); err != nil { // binds.go
+			return nil, err
+		}
+		for _, msg := range w.keys[svcName] {
+			w.add(msg)
 		}
 		svc.Files, svc.Hash = files, withFiles(svc.Hash, files)
 		st.Services = append(st.Services, svc)

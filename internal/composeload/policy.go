@@ -1,7 +1,6 @@
 package composeload
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -117,7 +116,7 @@ func toRestartPolicy(s types.ServiceConfig, w *warnings) (model.RestartPolicy, e
 		ignored = append(ignored, "window")
 	}
 	if len(ignored) > 0 {
-		w.add(fmt.Sprintf("service %q: deploy.restart_policy %s ignored: Incus has no equivalent (only condition is applied)", s.Name, strings.Join(ignored, ", ")))
+		w.add(unsupported(s.Name, "deploy.restart_policy "+strings.Join(ignored, ", "), "Incus restarts a stopped instance at once, without limit (boot.autorestart); only condition is applied"))
 	}
 	return out, nil
 }
@@ -136,7 +135,7 @@ func fromRestart(s types.ServiceConfig, w *warnings) (model.RestartPolicy, error
 	if n, ok := strings.CutPrefix(s.Restart, "on-failure:"); ok {
 		attempts, err := strconv.Atoi(n)
 		if err == nil && attempts >= 0 {
-			w.add(fmt.Sprintf("service %q: restart %s max_attempts ignored: Incus has no equivalent (only condition is applied)", s.Name, s.Restart))
+			w.add(unsupported(s.Name, "restart "+s.Restart+" max_attempts", "Incus restarts a stopped instance at once, without limit (boot.autorestart); only on-failure is applied"))
 			return model.RestartPolicy{Condition: "on-failure", MaxAttempts: attempts}, nil
 		}
 	}

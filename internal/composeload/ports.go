@@ -13,7 +13,10 @@ import (
 
 // toPorts maps published ports. A published range ("8080-8082:80") gives
 // each replica its own host port, so the range is kept as start/end.
-func toPorts(s types.ServiceConfig) ([]model.Port, error) {
+// compose-go already expands container-port ranges ("3001-3005",
+// "8080-8081:80-81") into one port per container port, as Compose and
+// Swarm do.
+func toPorts(s types.ServiceConfig, w *warnings) ([]model.Port, error) {
 	var out []model.Port
 	for i, p := range s.Ports {
 		attr := fmt.Sprintf("ports[%d]", i)
@@ -30,6 +33,13 @@ func toPorts(s types.ServiceConfig) ([]model.Port, error) {
 		start, end, err := parsePublished(p.Published)
 		if err != nil {
 			return nil, serviceErr(s.Name, attr, "%v", err)
+		}
+		if start == 0 {
+			// Docker would pick a random host port; one chosen by the
+			// fleet must be the same on every run and every member.
+			start, end = int(p.Target), int(p.Target)
+			w.add(fmt.Sprintf("service %q: %s publishes container port %d without a host port: it is published on host port %d, the container port (Docker would pick a random one); write \"HOST:%d\" to choose another",
+				s.Name, attr, p.Target, start, p.Target))
 		}
 		out = append(out, model.Port{
 			HostIP:         p.HostIP,

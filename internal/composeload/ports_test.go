@@ -17,8 +17,19 @@ func TestPorts(t *testing.T) {
 			[]model.Port{{PublishedStart: 8080, PublishedEnd: 8082, Target: 80, Protocol: "tcp"}}},
 		{"single published", `["8080:80"]`,
 			[]model.Port{{PublishedStart: 8080, PublishedEnd: 8080, Target: 80, Protocol: "tcp"}}},
-		{"unpublished", `["9090"]`,
-			[]model.Port{{Target: 9090, Protocol: "tcp"}}},
+		{"no host port: published on the container port", `["9090"]`,
+			[]model.Port{{PublishedStart: 9090, PublishedEnd: 9090, Target: 9090, Protocol: "tcp"}}},
+		{"container-port range, as Compose expands it", `["3001-3003"]`,
+			[]model.Port{
+				{PublishedStart: 3001, PublishedEnd: 3001, Target: 3001, Protocol: "tcp"},
+				{PublishedStart: 3002, PublishedEnd: 3002, Target: 3002, Protocol: "tcp"},
+				{PublishedStart: 3003, PublishedEnd: 3003, Target: 3003, Protocol: "tcp"},
+			}},
+		{"host range to container range, pairwise", `["8080-8081:80-81/udp"]`,
+			[]model.Port{
+				{PublishedStart: 8080, PublishedEnd: 8080, Target: 80, Protocol: "udp"},
+				{PublishedStart: 8081, PublishedEnd: 8081, Target: 81, Protocol: "udp"},
+			}},
 		{"host ip and udp", `["127.0.0.1:5353:53/udp"]`,
 			[]model.Port{{HostIP: "127.0.0.1", PublishedStart: 5353, PublishedEnd: 5353, Target: 53, Protocol: "udp"}}},
 		{"host ip with range", `["127.0.0.1:7000-7001:7000"]`,
@@ -55,14 +66,6 @@ func TestPortErrors(t *testing.T) {
 		env                map[string]string
 		fragments          []string
 	}{
-		{"target range", `["8080-8082:80-82"]`, "services.web.ports", nil,
-			[]string{`"8080-8082:80-82"`, "only single target ports are supported", `"8080-8082:80"`}},
-		{"unpublished target range", `["80-82"]`, "services.web.ports", nil,
-			[]string{"only single target ports are supported"}},
-		{"target range with ip and proto", `["127.0.0.1:8080-8082:80-82/udp"]`, "services.web.ports", nil,
-			[]string{"only single target ports are supported"}},
-		{"target range from a variable", `["8080-8082:${TARGETS}"]`, "services.web.ports", map[string]string{"TARGETS": "80-82"},
-			[]string{`"8080-8082:80-82"`}},
 		{"sctp", `["9000:9000/sctp"]`, "services.web.ports[0]", nil,
 			[]string{`"sctp"`, "tcp and udp"}},
 		{"random host port", `[{target: 80, published: "0"}]`, "services.web.ports[0]", nil,
@@ -78,34 +81,5 @@ func TestPortErrors(t *testing.T) {
 				func(o *Options) { o.Env = tt.env })
 			wantError(t, err, tt.field, tt.fragments...)
 		})
-	}
-}
-
-func TestTargetRangeThroughAnchors(t *testing.T) {
-	_, err := loadInline(t, `
-x-base: &base
-  ports: ["9000-9001:90-91"]
-services:
-  web:
-    image: nginx
-    <<: *base
-`)
-	wantError(t, err, "services.web.ports", "only single target ports")
-}
-
-func TestIsTargetRange(t *testing.T) {
-	for spec, want := range map[string]bool{
-		"80":                  false,
-		"8080:80":             false,
-		"8080-8082:80":        false,
-		"127.0.0.1:8080:80":   false,
-		"[::1]:8080:80/tcp":   false,
-		"80-82":               true,
-		"8080-8082:80-82/udp": true,
-		"[::1]:8080-1:80-81":  true,
-	} {
-		if got := isTargetRange(spec); got != want {
-			t.Errorf("isTargetRange(%q) = %v, want %v", spec, got, want)
-		}
 	}
 }

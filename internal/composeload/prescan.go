@@ -2,7 +2,6 @@ package composeload
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
@@ -21,9 +20,6 @@ func prescan(files []types.ConfigFile, env *environment) error {
 				break // io.EOF, or a syntax error the loader reports
 			}
 			if err := checkAliasCycles(&doc, map[*yaml.Node]bool{}); err != nil {
-				return err
-			}
-			if err := checkDocPorts(&doc, env); err != nil {
 				return err
 			}
 		}
@@ -52,50 +48,6 @@ func checkAliasCycles(n *yaml.Node, ancestors map[*yaml.Node]bool) error {
 		}
 	}
 	return nil
-}
-
-// checkDocPorts rejects short-syntax ports whose container side is a range
-// ("8080-8082:80-82"). compose-go silently expands such an entry into one
-// port per target, which would then look like several single ports.
-func checkDocPorts(doc *yaml.Node, env *environment) error {
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
-	}
-	services := mapGet(doc.Content[0], "services")
-	if services == nil || services.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(services.Content); i += 2 {
-		name := services.Content[i].Value
-		ports := mapGet(services.Content[i+1], "ports")
-		if ports == nil || ports.Kind != yaml.SequenceNode {
-			continue
-		}
-		for _, item := range ports.Content {
-			item = deref(item)
-			if item == nil || item.Kind != yaml.ScalarNode {
-				continue
-			}
-			spec, err := env.substitute(item.Value, env.lookup)
-			if err != nil {
-				continue // the loader reports interpolation errors
-			}
-			if isTargetRange(spec) {
-				return serviceErr(name, "ports", "entry %q maps a range of container ports; only single target ports are supported: publish a host range to one port (\"8080-8082:80\") or list each port separately", spec)
-			}
-		}
-	}
-	return nil
-}
-
-// isTargetRange reports whether the container side of a short-syntax port
-// ("[IP:][PUBLISHED:]TARGET[/PROTO]") is a range.
-func isTargetRange(spec string) bool {
-	spec, _, _ = strings.Cut(spec, "/")
-	if i := strings.LastIndex(spec, ":"); i >= 0 {
-		spec = spec[i+1:]
-	}
-	return strings.Contains(spec, "-")
 }
 
 // mapGet finds key in a mapping node, following aliases and "<<" merge keys

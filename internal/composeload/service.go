@@ -1,7 +1,6 @@
 package composeload
 
 import (
-	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -30,9 +29,9 @@ func toService(s types.ServiceConfig, w *warnings) (model.Service, error) {
 		return model.Service{}, err
 	}
 	if s.Build != nil {
-		w.add(fmt.Sprintf("service %q: build ignored: images must already exist in Incus (set image or x-incus.image)", s.Name))
+		w.add(unsupported(s.Name, "build", "images must already exist in Incus: set image or x-incus.image"))
 	}
-	ports, err := toPorts(s)
+	ports, err := toPorts(s, w)
 	if err != nil {
 		return model.Service{}, err
 	}
@@ -44,11 +43,23 @@ func toService(s types.ServiceConfig, w *warnings) (model.Service, error) {
 	if err != nil {
 		return model.Service{}, err
 	}
+	if err := checkContainerName(s, deploy, w); err != nil {
+		return model.Service{}, err
+	}
+	if deploy.Placement, err = withPlatform(s, deploy.Placement); err != nil { // platform.go
+		return model.Service{}, err
+	}
+	runtime, err := toRuntime(s, w) // runtime.go
+	if err != nil {
+		return model.Service{}, err
+	}
 	hash, err := serviceHash(s, image)
 	if err != nil {
 		return model.Service{}, err
 	}
 	return model.Service{
+		Runtime:     runtime,
+		DependsOn:   toDependencies(s, w),
 		Name:        s.Name,
 		Image:       image,
 		Command:     slices.Clone([]string(s.Command)),
@@ -117,7 +128,7 @@ func toHealthcheck(s types.ServiceConfig, w *warnings) (*model.Healthcheck, erro
 	}
 	if len(h.Test) == 0 {
 		// Docker would inherit the image's HEALTHCHECK; Incus images have none.
-		w.add(fmt.Sprintf("service %q: healthcheck without test ignored: Incus images carry no HEALTHCHECK to inherit (add healthcheck.test)", s.Name))
+		w.add(unsupported(s.Name, "healthcheck without test", "Incus images carry no HEALTHCHECK to inherit; add healthcheck.test"))
 		return nil, nil
 	}
 	switch h.Test[0] {
@@ -145,6 +156,7 @@ func toHealthcheck(s types.ServiceConfig, w *warnings) (*model.Healthcheck, erro
 		{"healthcheck.interval", h.Interval, &out.Interval},
 		{"healthcheck.timeout", h.Timeout, &out.Timeout},
 		{"healthcheck.start_period", h.StartPeriod, &out.StartPeriod},
+		{"healthcheck.start_interval", h.StartInterval, &out.StartInterval},
 	} {
 		if d.in == nil || *d.in == 0 {
 			continue // Docker reads 0 as "use the default"

@@ -8,7 +8,12 @@ import (
 // warnings collects non-fatal findings (ignored fields) while converting;
 // Stack.Warnings must be sorted and free of duplicates so output is
 // byte-stable and each finding is reported once.
-type warnings struct{ items []string }
+type warnings struct {
+	items []string
+	// keys holds, per service, the warnings for keys without an Incus
+	// equivalent (keys.go); toStack adds those of the services it keeps.
+	keys map[string][]string
+}
 
 func (w *warnings) add(msg string) { w.items = append(w.items, msg) }
 

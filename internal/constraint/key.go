@@ -125,7 +125,7 @@ func (k Key) has(m model.Member, v, archNorm string) bool {
 	case kindID, kindHostname:
 		return strings.EqualFold(m.Name, v)
 	case kindRole:
-		return anyEqualFold(m.Roles, v)
+		return hasRole(m.Roles, v) // roles.go
 	case kindGroup:
 		return anyEqualFold(m.Groups, v)
 	case kindArch:

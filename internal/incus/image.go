@@ -1,6 +1,7 @@
 package incus
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,8 @@ type Image struct {
 	Ref         string
 	Fingerprint string
 	Source      api.InstanceSource
+	// oci is set for an image pulled from an OCI registry (image_oci.go).
+	oci *ociSource
 }
 
 // ResolveImage turns a reference into a pinned source: a fingerprint, a
@@ -40,6 +43,9 @@ func (c *Client) ResolveImage(ref string) (Image, error) {
 		// A full fingerprint is a pin (a bundle's): only that exact image will do.
 		return Image{}, fmt.Errorf("image with fingerprint %s is not in the cluster; the service is pinned to exactly that image (e.g. by a bundle): "+
 			"import it, or copy it from where the bundle was made (incus image copy SOURCE:%s local:): %w", ref, ref[:12], ErrNotFound)
+	}
+	if img, ok, err := c.ociImage(context.TODO(), ref); ok { // image_oci.go
+		return withOCISource(img), err
 	}
 	return Image{}, fmt.Errorf("image %q not found: no image alias or fingerprint %q in the cluster and no Incus remote named %q; "+
 		"import it (incus image import … --alias %s) or set x-incus: {image: <alias>} on the service: %w",
@@ -100,5 +106,16 @@ func (c *Client) resolveRemote(ref string, remote cliconfig.Remote, alias string
 
 // PinnedImage is an image known only by its fingerprint (from a record).
 func PinnedImage(fingerprint string) Image {
+	if img, ok := pinnedOCI(fingerprint); ok { // image_oci.go
+		return withOCISource(img)
+	}
 	return localImage(fingerprint, fingerprint)
+}
+
+// withOCISource fills the instance source of an OCI image.
+func withOCISource(img Image) Image {
+	if o := img.oci; o != nil {
+		img.Source = api.InstanceSource{Type: o.Type, Mode: o.Mode, Server: o.Server, Protocol: o.Protocol, Alias: o.Alias}
+	}
+	return img
 }

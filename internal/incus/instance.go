@@ -2,6 +2,7 @@ package incus
 
 import (
 	"context"
+	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -57,7 +58,7 @@ func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 		return err
 	}
 	if inst.StatusCode != api.Stopped {
-		if err := c.setState(ctx, stack, name, "stop"); err != nil {
+		if err := c.stop(ctx, stack, name, StopTimeout(inst.Config)); err != nil {
 			return err
 		}
 	}
@@ -72,7 +73,24 @@ func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 }
 
 func (c *Client) setState(ctx context.Context, stack, name, action string) error {
-	req := api.InstanceStatePut{Action: action, Timeout: -1, Force: action == "stop"}
+	return c.setStateTimeout(ctx, stack, name, action, -1, action == "stop")
+}
+
+// stop stops an instance: at once (forced) without a grace period, else
+// cleanly (stop_signal, or SIGPWR to init) and forced once grace runs out,
+// as Docker stops a container after stop_grace_period.
+func (c *Client) stop(ctx context.Context, stack, name string, grace time.Duration) error {
+	if grace <= 0 {
+		return c.setState(ctx, stack, name, "stop")
+	}
+	if err := c.setStateTimeout(ctx, stack, name, "stop", int(grace.Seconds()), false); err == nil {
+		return nil
+	}
+	return c.setState(ctx, stack, name, "stop")
+}
+
+func (c *Client) setStateTimeout(ctx context.Context, stack, name, action string, timeout int, force bool) error {
+	req := api.InstanceStatePut{Action: action, Timeout: timeout, Force: force}
 	return c.retryBusy(ctx, action+" "+name, func() error {
 		op, err := c.srv.UseProject(stack).UpdateInstanceState(name, req, "")
 		if err != nil {

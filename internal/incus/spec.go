@@ -2,6 +2,7 @@ package incus
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -40,17 +41,35 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	for k, v := range restartConfig(svc.Deploy.RestartPolicy) {
 		cfg[k] = v
 	}
-	if cmd := initCommand(svc); cmd != "" {
-		cfg["raw.lxc"] = initCmdLXC
+	var raw []string
+	if img.oci != nil { // spec_oci.go
+		if ep, ok := ociProcess(svc); ok {
+			cfg["oci.entrypoint"] = ep
+		}
+	} else if cmd := initCommand(svc); cmd != "" {
+		raw = append(raw, initCmdLXC)
 		cfg[initEnvKey] = cmd
 	}
+	// Process, security and mount settings: spec_process.go, spec_security.go, spec_mounts.go.
+	rtCfg, rtRaw := runtimeConfig(svc)
+	secCfg, secRaw := securityConfig(svc.Runtime)
+	maps.Copy(cfg, rtCfg)
+	maps.Copy(cfg, secCfg)
+	if r := rawLXC(append(append(append(raw, rtRaw...), secRaw...), tmpfsMounts(svc.Runtime)...)); r != "" {
+		cfg["raw.lxc"] = r
+	}
+	if v := publishedValue(svc.Ports, step.HostPorts); v != "" { // spec_ports.go
+		cfg[KeyPublished] = v
+	}
+	devices := proxyDevices(svc.Ports, step.HostPorts, member)
+	maps.Copy(devices, mountDevices(svc.Runtime))
 	return api.InstancesPost{
 		Name:   step.Instance,
 		Type:   api.InstanceTypeContainer,
 		Source: img.Source,
 		InstancePut: api.InstancePut{
 			Config:   cfg,
-			Devices:  proxyDevices(svc.Ports, step.HostPorts, member),
+			Devices:  devices,
 			Profiles: []string{"default"},
 		},
 	}

@@ -1,19 +1,13 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 
 	incusclient "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
-
-	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 )
 
 // crashCompose: web updates stop-first, api start-first, one slot at a time.
@@ -97,27 +91,6 @@ func TestCrashConsistency(t *testing.T) {
 func crashRun(t *testing.T, stack, compose, point string) bool {
 	t.Helper()
 	return crashCall(t, "stack.present", map[string]any{"name": stack, "compose_yaml": compose}, point)
-}
-
-// crashCall runs any action in a subprocess armed to SIGKILL itself at a
-// point; it reports whether the process died by SIGKILL.
-func crashCall(t *testing.T, action string, params map[string]any, point string) bool {
-	t.Helper()
-	req, _ := json.Marshal(map[string]any{"version": 1, "action": action, "params": params})
-	cmd := exec.Command(binary(t), "call")
-	cmd.Stdin = bytes.NewReader(req)
-	cmd.Env = append(os.Environ(), crashpoint.EnvVar+"="+point)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true
-		}
-	}
-	t.Logf("run armed at %s ended with %v:\n%s", point, err, out.String())
-	return false
 }
 
 // checkConverged checks a stack straight in Incus: exactly the wanted slots

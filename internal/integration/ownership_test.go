@@ -6,14 +6,15 @@ import (
 	"testing"
 )
 
-// incusCLI runs the incus client against the test bed (INCUS_SOCKET).
-func incusCLI(t *testing.T, args ...string) string {
+// mustIncus runs the incus client against the test bed and fails the test
+// when it fails.
+func mustIncus(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("incus", args...).CombinedOutput()
+	out, err := incusCLI(t, args...)
 	if err != nil {
-		t.Fatalf("incus %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	return out
 }
 
 // TestCopyInOtherProjectIsNotAReplica (issue 12 item 1): a backup copy of
@@ -28,17 +29,17 @@ func TestCopyInOtherProjectIsNotAReplica(t *testing.T) {
 	before := placement(t, srv, stack)
 
 	exec.Command("incus", "project", "delete", backup).Run() //nolint:errcheck // left over from an earlier run
-	incusCLI(t, "project", "create", backup, "-c", "features.images=false", "-c", "features.profiles=false")
+	mustIncus(t, "project", "create", backup, "-c", "features.images=false", "-c", "features.profiles=false")
 	t.Cleanup(func() {
 		exec.Command("incus", "delete", "--force", "--project", backup, "web-1").Run() //nolint:errcheck
 		exec.Command("incus", "project", "delete", backup).Run()                       //nolint:errcheck
 	})
-	incusCLI(t, "snapshot", "create", "--project", stack, "web-1", "snap")
+	mustIncus(t, "snapshot", "create", "--project", stack, "web-1", "snap")
 	target := "node2"
 	if before["web-1"] == "node2" {
 		target = "node3"
 	}
-	incusCLI(t, "copy", "--project", stack, "web-1/snap", "web-1", "--target-project", backup, "--target", target)
+	mustIncus(t, "copy", "--project", stack, "web-1/snap", "web-1", "--target-project", backup, "--target", target)
 	if got := instanceConfig(t, srv, backup, "web-1")["user.fleet.stack"]; got != stack {
 		t.Fatalf("the copy should carry the stack's keys (user.fleet.stack=%q) for this test to mean anything", got)
 	}

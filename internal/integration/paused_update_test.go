@@ -64,7 +64,7 @@ func countHash(hs map[string]string, h string) int {
 
 func touchOK(t *testing.T, project, instance string) {
 	t.Helper()
-	incusCLI(t, "exec", "--project", project, instance, "--", "touch", "/ok")
+	mustIncus(t, "exec", "--project", project, instance, "--", "touch", "/ok")
 }
 
 func wantError(t *testing.T, r response, code string, says ...string) {
@@ -214,6 +214,9 @@ services:
 	}
 	if spec := p.Config["user.fleet.spec"]; !strings.Contains(spec, `"Order":"start-first"`) || !strings.Contains(spec, "blue") {
 		t.Errorf("the stack record does not keep the new policy: %s", spec)
+	}
+	if st := call(t, "stack.status", false, map[string]any{"name": stack}).mustSucceed(t); !strings.Contains(string(st.Raw), `"team": "blue"`) {
+		t.Errorf("stack.status does not show the new deploy labels: %s", st.Raw)
 	}
 
 	// The next update rolls with it: all slots in one batch, start-first.

@@ -35,7 +35,7 @@ func TestRemoteConnectionPinsFingerprint(t *testing.T) {
 	}
 	remote := func(fingerprint string) response {
 		req, _ := json.Marshal(map[string]any{"version": 1, "action": "cluster.status", "connection": map[string]any{
-			"url": "https://127.0.0.1:8443", "client_cert": pair.CertPEM, "client_key": pair.Key.Reveal(),
+			"url": "https://" + info.Config["core.https_address"], "client_cert": pair.CertPEM, "client_key": pair.Key.Reveal(),
 			"server_fingerprint": fingerprint}})
 		var out, errOut bytes.Buffer
 		code := app.Main([]string{"incus-fleet", "call"}, bytes.NewReader(req), &out, &errOut)

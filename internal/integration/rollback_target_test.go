@@ -113,8 +113,8 @@ func TestRollbackChecksImagesFirst(t *testing.T) {
 	// An image of our own (published from a replica), so deleting it
 	// touches nothing another test uses.
 	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": composeWeb(1)}).mustSucceed(t)
-	incusCLI(t, "snapshot", "create", "--project", stack, "web-1", "img")
-	incusCLI(t, "publish", "--project", stack, "web-1/img", "--alias", alias)
+	mustIncus(t, "snapshot", "create", "--project", stack, "web-1", "img")
+	mustIncus(t, "publish", "--project", stack, "web-1/img", "--alias", alias)
 	withImage := func(image string) string {
 		return fmt.Sprintf("services:\n  web:\n    image: %s\n    deploy:\n      replicas: 3\n", image)
 	}
@@ -122,7 +122,7 @@ func TestRollbackChecksImagesFirst(t *testing.T) {
 	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": withImage("busybox")}).mustSucceed(t)
 	before := hashes(t, srv, stack)
 	ids := instanceIDs(t, srv, stack)
-	incusCLI(t, "image", "delete", alias)
+	mustIncus(t, "image", "delete", alias)
 
 	r := call(t, "stack.rollback", false, map[string]any{"name": stack})
 	wantError(t, r, "not_found", "nothing was changed", "web")

@@ -16,7 +16,7 @@ func TestMissingRootDiskFailsBeforeCreating(t *testing.T) {
 	srv := testbed(t)
 	const stack = "it-no-root"
 	exec.Command("incus", "project", "delete", stack).Run() //nolint:errcheck // left over from an earlier run
-	incusCLI(t, "project", "create", stack, "-c", "features.profiles=true", "-c", "features.images=false",
+	mustIncus(t, "project", "create", stack, "-c", "features.profiles=true", "-c", "features.images=false",
 		"-c", "user.fleet.stack="+stack)
 	cleanup(t, stack)
 	r := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": composeWeb(2)})

@@ -28,6 +28,10 @@ type Service struct {
 	Ports       []Port
 	Healthcheck *Healthcheck
 	Deploy      DeploySpec
+	// Runtime holds the process and security settings (runtime.go).
+	Runtime Runtime `json:",omitzero"`
+	// DependsOn orders creation within one run; not part of Hash.
+	DependsOn []Dependency `json:",omitempty"`
 	// Files are support files (bind-mounted files, configs) pushed into
 	// each instance before it starts; their digests are part of Hash.
 	Files []File `json:",omitempty"`
@@ -56,6 +60,8 @@ type Healthcheck struct {
 	Timeout     time.Duration
 	Retries     int
 	StartPeriod time.Duration
+	// StartInterval is the probe interval during StartPeriod; 0 = Interval.
+	StartInterval time.Duration `json:",omitempty"`
 }
 
 // Deploy modes.
@@ -73,9 +79,10 @@ type DeploySpec struct {
 	RestartPolicy  RestartPolicy
 	UpdateConfig   UpdateConfig
 	RollbackConfig UpdateConfig
-	// Labels are deploy.labels: metadata of the service, not of its
-	// instances (Swarm), so not part of the config hash; kept in the
-	// stack record.
+	// Labels are deploy.labels (service labels in Swarm), kept on each
+	// instance as user.fleet.label.<k> when it is created. Not part of the
+	// config hash (changing them replaces nothing); the stack record keeps
+	// them and status shows the recorded ones.
 	Labels map[string]string `json:",omitempty"`
 }
 

@@ -90,7 +90,7 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 	orphans, notes := orphanSteps(desired, cur, selected, cl)
 	plan.Steps = append(plan.Steps, orphans...)
 	res.Warnings = append(res.Warnings, notes...)
-	if w := storageWarning(desired, state); w != "" {
+	if w := storageWarning(desired, state, runningAfter(plan)); w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
 	return plan, res, nil

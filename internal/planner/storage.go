@@ -18,7 +18,11 @@ var sharedDrivers = []string{"ceph", "cephfs", "lvmcluster", "linstor"}
 // over with its data. It stays silent when the root pool or its driver is
 // unknown (an old snapshot): the check reads the pool the instances really
 // use and never guesses one.
-func storageWarning(desired *model.Stack, state *model.ClusterState) string {
+//
+// after counts the instances each service runs once the plan is done: a
+// service that runs fewer than two (a global one whose constraints match
+// no member) is not named.
+func storageWarning(desired *model.Stack, state *model.ClusterState, after map[string]int) string {
 	if state == nil || state.RootPool == "" {
 		return ""
 	}
@@ -32,7 +36,7 @@ func storageWarning(desired *model.Stack, state *model.ClusterState) string {
 	}
 	var several []string
 	for _, svc := range desired.Services {
-		if svc.Deploy.Mode == model.ModeGlobal || svc.Deploy.Replicas > 1 {
+		if (svc.Deploy.Mode == model.ModeGlobal || svc.Deploy.Replicas > 1) && (after == nil || after[svc.Name] > 1) {
 			several = append(several, svc.Name)
 		}
 	}
@@ -50,4 +54,16 @@ func verb(n int) string {
 		return "runs"
 	}
 	return "run"
+}
+
+// runningAfter counts, per service, the instances the plan leaves running
+// (created, kept, replaced or updated).
+func runningAfter(plan model.Plan) map[string]int {
+	out := map[string]int{}
+	for _, s := range plan.Steps {
+		if s.Op != model.OpDelete {
+			out[s.Service]++
+		}
+	}
+	return out
 }

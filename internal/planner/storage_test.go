@@ -9,6 +9,8 @@ import (
 
 func TestStorageWarning(t *testing.T) {
 	global := model.Service{Name: "agent", Deploy: model.DeploySpec{Mode: model.ModeGlobal}}
+	nowhere := model.Service{Name: "gpu", Deploy: model.DeploySpec{Mode: model.ModeGlobal,
+		Placement: model.Placement{Constraints: []string{"node.labels.gpu == true"}}}}
 	pools := []model.StoragePool{{Name: "local", Driver: "dir"}, {Name: "remote", Driver: "ceph"}, {Name: "odd", Driver: ""}}
 	cases := []struct {
 		name     string
@@ -31,6 +33,9 @@ func TestStorageWarning(t *testing.T) {
 		{"root pool unknown (old snapshot)", []model.Service{svc("web", 3, "h")}, "", pools, ""},
 		{"root pool not listed", []model.Service{svc("web", 3, "h")}, "gone", pools, ""},
 		{"driver unknown", []model.Service{svc("web", 3, "h")}, "odd", pools, ""},
+		// A global service whose constraints match no member runs nothing.
+		{"global matching no member is not named", []model.Service{nowhere, svc("web", 2, "h")}, "local", pools, "while web runs more than one"},
+		{"only a global matching no member", []model.Service{nowhere}, "local", pools, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,7 +60,7 @@ func TestStorageWarning(t *testing.T) {
 			}
 		})
 	}
-	if w := storageWarning(stack(svc("web", 3, "h")), nil); w != "" {
+	if w := storageWarning(stack(svc("web", 3, "h")), nil, nil); w != "" {
 		t.Fatalf("nil state warns: %q", w)
 	}
 }

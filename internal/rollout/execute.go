@@ -88,7 +88,11 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 	if err := r.err(); err != nil {
 		return r.outcome(), err
 	}
-	for _, name := range sortedServices(replaces) {
+	order, err := dependencyOrder(stack, sortedServices(replaces)) // order.go
+	if err != nil {
+		return r.outcome(), err
+	}
+	for _, name := range order {
 		svc := stack.Service(name)
 		if svc == nil {
 			return r.outcome(), fmt.Errorf("plan replaces instances of %q, which the stack does not define", name)
@@ -97,7 +101,7 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 			return r.outcome(), err
 		}
 	}
-	r.parallel(ctx, creates, r.create)
+	r.createInOrder(ctx, creates, stack) // depends_on: order.go
 	r.parallel(ctx, deletes, r.delete)
 	return r.outcome(), r.err()
 }

@@ -73,7 +73,7 @@ func (r *runner) healthcheck(ctx context.Context, instance string, hc *model.Hea
 			return &GateError{fmt.Errorf("%s is unhealthy: healthcheck failed %d times in a row after the %s start period", instance, failures, hc.StartPeriod)}
 		}
 		r.logf("%s: waiting for healthcheck (attempt %d failed)", instance, attempt)
-		if err := sleep(ctx, hc.Interval); err != nil {
+		if err := sleep(ctx, probeInterval(hc, time.Since(begin))); err != nil {
 			return err
 		}
 	}
@@ -91,4 +91,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// probeInterval is healthcheck.start_interval during the start period (when
+// set), else interval, as Docker probes a starting container more often.
+func probeInterval(hc *model.Healthcheck, elapsed time.Duration) time.Duration {
+	if hc.StartInterval > 0 && elapsed < hc.StartPeriod {
+		return hc.StartInterval
+	}
+	return hc.Interval
 }
