@@ -26,6 +26,7 @@ func stackCommand() *cli.Command {
 		&cli.BoolFlag{Name: "force-recreate", Usage: "replace instances even when their config is unchanged"},
 		&cli.BoolFlag{Name: "move-volumes", Usage: "move a slot whose volume lives on a member it cannot run on now, with its volume"},
 		&cli.BoolFlag{Name: "prune-volumes", Usage: "delete the stack's volumes no slot uses any more"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue an update that stands paused (or was rolled back) at this same spec"},
 		&cli.StringFlag{Name: "bundle", Usage: "deploy a bundle `FILE` (from `bundle create`) instead of compose files"},
 		jsonFlag,
 	}
@@ -42,7 +43,7 @@ func stackCommand() *cli.Command {
 			{Name: "ps", Usage: "list a stack's instances", Flags: nameFlags, Action: stackPs},
 			{Name: "rm", Usage: "remove a stack and its project (its volumes are kept unless --volumes)",
 				Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}, &cli.BoolFlag{Name: "volumes", Usage: "delete the stack's volumes too"}), Action: stackRm},
-			{Name: "rollback", Usage: "return a stack to its previous deployed spec", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}),
+			{Name: "rollback", Usage: "return a stack to the spec that ran before its last update began (also after a paused, failed or crashed update)", Flags: append(nameFlags, &cli.BoolFlag{Name: "dry-run"}),
 				Action: func(c *cli.Context) error {
 					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
 				}},
@@ -87,6 +88,14 @@ func composeParams(c *cli.Context, files []string) map[string]any {
 // deployParams turns the deploy flags into stack.present params; `stack
 // up`, `stack plan` and `stack watch` share it so they deploy alike.
 func deployParams(c *cli.Context) map[string]any {
+	params := composeDeployParams(c)
+	if c.Bool("resume") {
+		params["resume"] = true
+	}
+	return params
+}
+
+func composeDeployParams(c *cli.Context) map[string]any {
 	if b := c.String("bundle"); b != "" {
 		return bundleDeployParams(c, b) // cli_bundle.go
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -13,7 +14,9 @@ import (
 // stackWatchCommand is `stack watch`: the deploy flags of `stack up`, plus
 // the timing of the reconcile loop.
 func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
-	flags := append([]cli.Flag{}, deployFlags...)
+	// --resume is a one-shot decision (continue this paused update), not
+	// something every resync should repeat: watch does not take it.
+	flags := slices.DeleteFunc(append([]cli.Flag{}, deployFlags...), func(f cli.Flag) bool { return slices.Contains(f.Names(), "resume") })
 	flags = append(flags,
 		&cli.DurationFlag{Name: "debounce", Value: time.Second, Usage: "wait this long after the last event before reconciling"},
 		&cli.DurationFlag{Name: "resync", Value: time.Minute, Usage: "also reconcile this often, whatever happens (0 = never)"},

@@ -107,8 +107,12 @@ func (r *memberRun) existing() (string, error) {
 			name, cfg["cluster.https_address"], r.p.Address))
 	}
 	if pin := r.pin(); pin != "" && pin != fp {
-		r.warn = append(r.warn, fmt.Sprintf("%s belongs to a cluster whose certificate fingerprint is %s, not the pinned %s "+
-			"(cluster certificate replaced, or pillar of another cluster?)", name, fp, pin))
+		// Another cluster than the one declared: converging labels here
+		// would steer replicas of that other cluster.
+		return "", fmt.Errorf("%s is already a member of a cluster whose certificate fingerprint is %s, not the pinned "+
+			"trust.server_fingerprint %s: it is in another cluster than the one declared, so nothing was changed. "+
+			"Check the pin (pillar of another cluster, or the cluster certificate was replaced: pin the new one), "+
+			"or remove %s from its cluster first: %w", name, fp, pin, name, incus.ErrConflict)
 	}
 	if r.bootstrapForm() {
 		if err := r.serverConfig(cfg, r.p.Config); err != nil {

@@ -20,9 +20,12 @@ func toProtocolError(err error) *protocol.Error {
 	var cerr *composeload.Error
 	var nerr *scheduler.NoSuitableNodeError
 	var serr *planner.SpecError
+	var held *heldUpdateError
 	switch {
 	case errors.As(err, &perr):
 		return perr
+	case errors.As(err, &held):
+		return protocol.Errorf(held.code(), "%v", err)
 	case errors.As(err, new(*rolledBackError)):
 		return protocol.Errorf(protocol.CodeRolledBack, "%v", err)
 	case errors.As(err, new(*rollout.PausedError)):

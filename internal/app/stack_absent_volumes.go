@@ -47,5 +47,5 @@ func clearRecord(c *incus.Client, stack string) error {
 		return err
 	}
 	rec.Current, rec.Previous = "", ""
-	return c.WriteRecord(stack, rec)
+	return c.WriteRecord(stack, &rec)
 }

@@ -14,18 +14,53 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
-// apply executes the plan and keeps the stack record: after a successful
-// run the new spec becomes current and the old one previous; a failed
-// update with failure_action rollback is rolled back to the recorded spec.
+// apply executes the plan and keeps the stack record: before the first
+// slot of an update is touched the record notes the update (its target and
+// the spec it began from); after a successful run the new spec becomes
+// current and the one the update began from previous; a paused update
+// stays recorded as paused, and one with failure_action rollback is rolled
+// back to the spec it began from.
 func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcome, error) {
 	rec, err := d.client.ReadRecord(d.stack.Name)
 	if err != nil {
 		return rollout.Outcome{}, err
 	}
-	outcome, err := execute(ctx, d.client, d.state, d.stack, d.images, plan, d.stderr)
+	upd, err := readUpdate(d.stack.Name, rec)
+	if err != nil {
+		return rollout.Outcome{}, err
+	}
+	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
+	if err != nil {
+		return rollout.Outcome{}, err
+	}
+	if upd.holds(spec) && !d.params.Resume {
+		return rollout.Outcome{}, &heldUpdateError{stack: d.stack.Name, u: upd}
+	}
+	if spec != rec.Current && plan.Changes() {
+		if upd == nil {
+			upd = &updateRecord{From: rec.Current}
+		} // else: a new spec over a stopped or crashed update keeps its From
+		upd.Target = specTarget(spec)
+		upd.stopAt(updateRunning, "", nil, nil, nil)
+		rec.Update = upd.encode()
+		if err := d.client.WriteRecord(d.stack.Name, &rec); err != nil {
+			return rollout.Outcome{}, err
+		}
+		crashpoint.Hit("update-recorded")
+	}
+	outcome, err := execute(ctx, d.client, d.state, d.stack, d.images, plan, d.stderr, "")
 	var rb *rollout.RollbackError
 	if errors.As(err, &rb) {
-		return outcome, d.rollBack(ctx, rec.Current, rb)
+		return outcome, d.rollBack(ctx, &rec, upd, rb)
+	}
+	var pe *rollout.PausedError
+	if errors.As(err, &pe) && upd != nil {
+		upd.stopAt(stoppedState(updatePaused, pe.Unhealthy), pe.Service, pe.Slots, pe.Failed, pe.Cause)
+		rec.Update = upd.encode()
+		if werr := d.client.WriteRecord(d.stack.Name, &rec); werr != nil {
+			return outcome, fmt.Errorf("%w (and recording the pause failed: %v)", err, werr)
+		}
+		return outcome, err
 	}
 	if err != nil {
 		return outcome, err
@@ -35,13 +70,19 @@ func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcom
 	if err != nil {
 		return outcome, err
 	}
-	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
-	if err != nil || spec == rec.Current {
-		return outcome, err
+	if spec == rec.Current && rec.Update == "" {
+		return outcome, nil
 	}
 	crashpoint.Hit("before-record")
-	rec.Previous, rec.Current = rec.Current, spec
-	if err := d.client.WriteRecord(d.stack.Name, rec); err != nil {
+	if spec != rec.Current {
+		from := rec.Current
+		if upd != nil {
+			from = upd.From
+		}
+		rec.Previous, rec.Current = from, spec
+	}
+	rec.Update = ""
+	if err := d.client.WriteRecord(d.stack.Name, &rec); err != nil {
 		return outcome, err
 	}
 	crashpoint.Hit("after-record")
@@ -50,17 +91,27 @@ func (d *deployment) apply(ctx context.Context, plan model.Plan) (rollout.Outcom
 
 // recordStale reports whether the stack's record lags what runs (a run
 // killed after its last instance change, before writing the record, leaves
-// it so); such a no-op still goes through the locked path to write it.
-func (d *deployment) recordStale() bool {
+// it so) or still notes an update; such a no-op still goes through the
+// locked path to write it. held is the update that stands stopped at this
+// very spec, if any.
+func (d *deployment) recordStale() (stale bool, held *heldUpdateError) {
 	if d.client == nil {
-		return false // offline planning has no record
+		return false, nil // offline planning has no record
 	}
 	rec, err := d.client.ReadRecord(d.stack.Name)
 	if err != nil {
-		return !errors.Is(err, incus.ErrNotFound) // a missing project has nothing to record
+		return !errors.Is(err, incus.ErrNotFound), nil // a missing project has nothing to record
 	}
 	spec, err := encodeSpec(d.mergedWithRecord(rec.Current), d.images)
-	return err != nil || spec != rec.Current
+	if err != nil {
+		return true, nil
+	}
+	if upd, err := readUpdate(d.stack.Name, rec); err != nil {
+		return true, nil
+	} else if upd.holds(spec) && !d.params.Resume {
+		held = &heldUpdateError{stack: d.stack.Name, u: upd}
+	}
+	return spec != rec.Current || rec.Update != "", held
 }
 
 // lock creates the stack's project if needed (the lock lives in it) and
@@ -131,22 +182,40 @@ func (d *deployment) mergedWithRecord(current string) *model.Stack {
 	return merged
 }
 
-// rollBack returns every slot to the recorded spec, rolling with each
-// service's rollback_config, and reports the update as rolled back.
-func (d *deployment) rollBack(ctx context.Context, recorded string, cause *rollout.RollbackError) error {
-	if recorded == "" {
-		return fmt.Errorf("%v; nothing to roll back to (this stack has no earlier deployed spec), so the update stops here: %w",
-			cause, &rollout.PausedError{Service: cause.Service, Failed: cause.Failed, Cause: cause.Cause})
+// rollBack returns every slot to the spec the update began from (the same
+// target stack.rollback uses), rolling with each service's
+// rollback_config, and records the outcome, so the same spec applied again
+// does not replace and roll back once more.
+func (d *deployment) rollBack(ctx context.Context, rec *incus.StackRecord, upd *updateRecord, cause *rollout.RollbackError) error {
+	paused := &rollout.PausedError{Service: cause.Service, Failed: cause.Failed, Slots: cause.Slots, Cause: cause.Cause}
+	record := func(state string, err error) error {
+		if upd == nil {
+			return err
+		}
+		upd.stopAt(stoppedState(state, cause.Unhealthy), cause.Service, cause.Slots, cause.Failed, cause.Cause)
+		rec.Update = upd.encode()
+		if werr := d.client.WriteRecord(d.stack.Name, rec); werr != nil {
+			return fmt.Errorf("%w (and recording the update's state failed: %v)", err, werr)
+		}
+		return err
+	}
+	target := rec.Current
+	if upd != nil {
+		target = upd.From
+	}
+	if target == "" {
+		return record(updatePaused, fmt.Errorf("%v; nothing to roll back to (this stack has no earlier deployed spec), so the update stops here: %w", cause, paused))
 	}
 	fmt.Fprintf(d.stderr, "rolling back stack %s: %v\n", d.stack.Name, cause)
-	if err := rollTo(ctx, d.client, d.stack.Name, recorded, d.stderr, d.stack); err != nil {
-		return fmt.Errorf("%v; the rollback failed too: %w", cause, err)
+	if err := rollTo(ctx, d.client, d.stack.Name, target, d.stderr, d.stack); err != nil {
+		return record(updateRollbackFailed, fmt.Errorf("%v; the rollback failed too (stack.rollback retries it): %w", cause, err))
 	}
-	return &rolledBackError{cause: cause}
+	return record(updateRolledBack, &rolledBackError{cause: cause})
 }
 
-// rollTo plans the stack back to a recorded spec and executes that plan.
-// secretsFrom, when given, supplies the secrets a record never holds.
+// rollTo plans the stack back to a recorded spec and executes that plan,
+// after checking that every image it needs can be had. secretsFrom, when
+// given, supplies the secrets a record never holds.
 func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, secretsFrom ...*model.Stack) error {
 	stack, images, err := decodeSpec(name, recorded)
 	if err != nil {
@@ -154,6 +223,9 @@ func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr 
 	}
 	for _, from := range secretsFrom {
 		withSecrets(stack, from) // stack_volumes.go
+	}
+	if images, err = rollbackImages(ctx, c, stack, images); err != nil {
+		return err
 	}
 	state, err := c.ReadState(ctx)
 	if err != nil {
@@ -164,15 +236,16 @@ func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr 
 	if err != nil {
 		return err
 	}
-	_, err = execute(ctx, c, state, rollback, images, plan, stderr)
+	_, err = execute(ctx, c, state, rollback, images, plan, stderr, "rollback")
 	return err
 }
 
-// execute runs a plan with the Incus actuator. With networks, the OVN
-// networks the plan needs are created first and the names follow every
-// change (stack_names.go), also when the run fails.
+// execute runs a plan with the Incus actuator; phase is "" for an update,
+// "rollback" for a rollback (crash points, rollout.Options.Phase). With
+// networks, the OVN networks the plan needs are created first and the names
+// follow every change (stack_names.go), also when the run fails.
 func execute(ctx context.Context, c *incus.Client, state *model.ClusterState, stack *model.Stack,
-	images map[string]incus.Image, plan model.Plan, stderr writer) (rollout.Outcome, error) {
+	images map[string]incus.Image, plan model.Plan, stderr writer, phase string) (rollout.Outcome, error) {
 	members := map[string]model.Member{}
 	for _, m := range state.Members {
 		members[m.Name] = m
@@ -191,7 +264,7 @@ func execute(ctx context.Context, c *incus.Client, state *model.ClusterState, st
 		act.names = newNameSync(c, stack, nets, plan)
 		runner = &namedActuator{Actuator: act, names: act.names}
 	}
-	outcome, err := rollout.Execute(ctx, plan, stack, runner, rollout.Options{Progress: stderr})
+	outcome, err := rollout.Execute(ctx, plan, stack, runner, rollout.Options{Progress: stderr, Phase: phase})
 	outcome.Done = append(outcome.Done, act.volumes.log...)
 	if act.names != nil {
 		outcome.Warnings = append(outcome.Warnings, act.names.finish(context.WithoutCancel(ctx))...)

@@ -228,7 +228,7 @@ func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 	return nil
 }
 
-func (a *namedActuator) Delete(ctx context.Context, instance string) error {
+func (a *namedActuator) Delete(ctx context.Context, step model.Step, instance string) error {
 	if old, ok := a.names.olds[instance]; ok {
 		if old.Op == model.OpReplace && old.Order == model.OrderStartFirst {
 			a.names.ready(old.Instance, old.Batch, old.Service) // healthy: start-first stops the old one only then
@@ -243,12 +243,12 @@ func (a *namedActuator) Delete(ctx context.Context, instance string) error {
 	if err := sleep(ctx, drainDelay); err != nil {
 		return err
 	}
-	err := a.Actuator.Delete(ctx, instance)
+	err := a.Actuator.Delete(ctx, step, instance)
 	if err != nil && strings.Contains(err.Error(), "Instance is running") {
 		// It was read as stopped and started meanwhile (a start that a
 		// killed run left in flight finished during the drain): stop it
 		// again.
-		err = a.Actuator.Delete(ctx, instance)
+		err = a.Actuator.Delete(ctx, step, instance)
 	}
 	return err
 }

@@ -25,6 +25,7 @@ type stackPresentParams struct {
 	ForceRecreate bool                `json:"force_recreate"`
 	MoveVolumes   bool                `json:"move_volumes"`
 	PruneVolumes  bool                `json:"prune_volumes"`
+	Resume        bool                `json:"resume"`
 	LockTimeout   *float64            `json:"lock_timeout"`
 	Cluster       *model.ClusterState `json:"cluster"`
 }
@@ -86,7 +87,14 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	resp := protocol.Response{Warnings: warnings, Changes: planChanges(plan)}
 	resp.Set("plan", plan)
 	setBundle(&resp, stack)
-	if req.Test || (!plan.Changes() && !d.recordStale()) {
+	stale, held := d.recordStale()
+	if held != nil {
+		// A paused update stays paused: the same spec changes nothing (and
+		// a dry run says so instead of showing the steps it would resume).
+		resp.Changes = planChanges(model.Plan{Stack: plan.Stack})
+		return resp, held
+	}
+	if req.Test || (!plan.Changes() && !stale) {
 		resp.Result = protocol.True()
 		if plan.Changes() {
 			resp.Result = nil
@@ -149,14 +157,17 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 		d.client = c
 	}
 	var err error
-	if d.state, err = d.client.ReadState(ctx); err != nil {
+	// Read as the stack's project resolves the instance profile (its own,
+	// when the project was made with features.profiles=true).
+	if d.state, err = d.client.ReadStackState(ctx, d.stack.Name); err != nil {
 		return err
 	}
 	if d.state.RootPool == "" && len(d.stack.Services) > 0 {
 		// Caught here, before anything is created: Incus would only refuse
 		// each instance one by one ("No root device could be found").
 		return fmt.Errorf("the %q profile has no root disk, so instances of stack %s would have no root filesystem; "+
-			"add one with `incus profile device add default root disk path=/ pool=POOL`: %w", "default", d.stack.Name, incus.ErrNotFound)
+			"add one with `incus profile device add default root disk path=/ pool=POOL` "+
+			"(with --project %s when that project has profiles of its own): %w", "default", d.stack.Name, d.stack.Name, incus.ErrNotFound)
 	}
 	if incus.NeedsCapacity(d.stack) {
 		if err := d.client.FillCapacity(ctx, d.state); err != nil {
@@ -226,6 +237,11 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 		return err
 	}
 	post := incus.InstanceSpec(a.stack.Name, svc, s, img, a.members[s.Member], model.SlotHash(svc.Hash, img.Fingerprint))
+	if s.Op == model.OpReplace {
+		// Unproven until its gate passes (GatePassed): a run killed in
+		// between must not leave this copy preferred over the old one.
+		post.Config[model.KeyGate] = model.GatePending
+	}
 	if a.volumes != nil {
 		devices, err := a.volumes.prepare(ctx, svc, s)
 		if err != nil {
@@ -246,8 +262,12 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
 }
 
-func (a *stackActuator) Delete(ctx context.Context, instance string) error {
-	return a.client.StopAndDelete(ctx, a.stack.Name, instance)
+func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {
+	return a.client.StopAndDeleteOwned(ctx, incus.Owner{Stack: a.stack.Name, Service: s.Service, Slot: s.Slot}, instance)
+}
+
+func (a *stackActuator) GatePassed(ctx context.Context, s model.Step) error {
+	return a.client.MarkGatePassed(ctx, a.stack.Name, s.Instance)
 }
 
 func (a *stackActuator) Running(ctx context.Context, instance string) (bool, error) {

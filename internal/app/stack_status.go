@@ -21,6 +21,9 @@ func stackStatus(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 		return protocol.Response{}, err
 	}
 	insts := instancesOf(state, p.Name)
+	if err := recordedDeployLabels(c, p.Name, insts); err != nil {
+		return protocol.Response{}, err
+	}
 	running := 0
 	for _, in := range insts {
 		if in.State == "Running" {

@@ -11,10 +11,11 @@ const (
 	DefaultFailureDomain = "default"
 )
 
-// Desired is what a run asks of one member. Labels are the complete set
-// incus-fleet manages (nil or empty: it manages none, and removes those it
-// set before). Groups, FailureDomain and Description are left alone when
-// nil.
+// Desired is what a run asks of one member, with one rule for every field
+// (Salt's): nil means not managed, left as it is; an empty map or list
+// means none. Labels are the complete set incus-fleet manages: an empty
+// map removes those it set before, nil leaves them alone (a join re-run
+// without labels must not strip the placement labels).
 type Desired struct {
 	Labels        map[string]string
 	Groups        []string
@@ -55,7 +56,10 @@ func (p MemberPlan) Changed() bool { return len(p.Changes) > 0 }
 // PlanMember compares a member with what is desired. existingGroups are
 // the cluster's groups; a requested group missing from it is created.
 func PlanMember(d Desired, cur Member, existingGroups []string) MemberPlan {
-	cfg, changes := planLabels(cur.Config, d.Labels)
+	cfg, changes := cur.Config, []Change(nil)
+	if d.Labels != nil {
+		cfg, changes = planLabels(cur.Config, d.Labels)
+	}
 	p := MemberPlan{Config: cfg, Groups: sortedUnique(cur.Groups), FailureDomain: cur.FailureDomain, Description: cur.Description, Changes: changes}
 	if d.Groups != nil {
 		want := sortedUnique(d.Groups)

@@ -52,8 +52,8 @@ func TestPlanMember(t *testing.T) {
 			wantKeys:   []string{"labels.rack", "labels.ssd"},
 		},
 		{
-			name:       "no labels wanted: managed ones go, the record too",
-			desired:    Desired{},
+			name:       "labels {} means none: managed ones go, the record too",
+			desired:    Desired{Labels: map[string]string{}},
 			cur:        Member{Config: map[string]string{"user.ssd": "true", KeyManagedLabels: "ssd"}, Groups: []string{"default"}, FailureDomain: "default"},
 			wantConfig: map[string]string{},
 			wantGroups: []string{"default"},
@@ -68,6 +68,15 @@ func TestPlanMember(t *testing.T) {
 			wantGroups: []string{"default"},
 			wantFD:     "default",
 			wantKeys:   []string{"managed_labels"},
+		},
+		{
+			// Issue 12 item 11: omitted = not managed, as for groups.
+			name:       "labels omitted: the managed ones stay",
+			desired:    Desired{},
+			cur:        Member{Config: map[string]string{"user.ssd": "true", KeyManagedLabels: "ssd"}, Groups: []string{"default"}, FailureDomain: "default"},
+			wantConfig: map[string]string{"user.ssd": "true", KeyManagedLabels: "ssd"},
+			wantGroups: []string{"default"},
+			wantFD:     "default",
 		},
 		{
 			name:       "groups and failure domain left alone when not asked for",

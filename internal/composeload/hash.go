@@ -10,7 +10,11 @@ import (
 
 // serviceHash follows Compose's ServiceHash rule: the service config minus
 // the fields that do not change what a container is (build, pull_policy,
-// scale, deploy.replicas, depends_on, profiles). encoding/json sorts map
+// scale, deploy.replicas, depends_on, profiles), and, as in Swarm, without
+// deploy.update_config, deploy.rollback_config and deploy.labels: they say
+// how to roll and what to tell the orchestrator, not what an instance is,
+// so editing them replaces nothing (the stack record keeps them and the
+// next update rolls with them). encoding/json sorts map
 // keys, so the digest is independent of map order and of how the config was
 // split across files. image is the effective image (x-incus.image wins):
 // extensions are not marshalled, yet changing it must change the hash.
@@ -24,6 +28,7 @@ func serviceHash(s types.ServiceConfig, image string) (string, error) {
 	if s.Deploy != nil {
 		d := *s.Deploy // s is a copy, but Deploy still points into the project
 		d.Replicas = nil
+		d.UpdateConfig, d.RollbackConfig, d.Labels = nil, nil, nil
 		s.Deploy = &d
 		// A deploy: holding nothing but replicas must hash like no deploy:
 		// at all, or going from the implicit 1 replica to 3 would look like

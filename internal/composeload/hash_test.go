@@ -99,7 +99,7 @@ func TestHashSensitivity(t *testing.T) {
 		"ports":         {"ports": `["8081:80"]`},
 		"labels":        {"labels": `{x: "1"}`},
 		"x-incus.image": {"x-incus": `{image: "images:alpine/3.20"}`},
-		"update_config": {"deploy": "{replicas: 2, update_config: {order: start-first}}"},
+		"resources":     {"deploy": "{replicas: 2, resources: {limits: {memory: 64M}}}"},
 	}
 	for what, set := range changes {
 		t.Run(what, func(t *testing.T) {
@@ -116,6 +116,11 @@ func TestHashSensitivity(t *testing.T) {
 		"pull_policy":      {"pull_policy": "always"},
 		"profiles":         {"profiles": `["front"]`},
 		"depends_on":       {"depends_on": "[db]"},
+		// Swarm: the update policy and deploy labels are not part of what
+		// a task is, so editing them replaces nothing (issue 12, item 12).
+		"update_config":   {"deploy": "{replicas: 2, update_config: {order: start-first, parallelism: 3}}"},
+		"rollback_config": {"deploy": "{replicas: 2, rollback_config: {parallelism: 0, failure_action: continue}}"},
+		"deploy labels":   {"deploy": "{replicas: 2, labels: {team: blue}}"},
 	}
 	for what, set := range same {
 		t.Run("ignores "+what, func(t *testing.T) {

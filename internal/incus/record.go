@@ -11,11 +11,16 @@ import (
 const (
 	KeySpecCurrent  = "user.fleet.spec"
 	KeySpecPrevious = "user.fleet.spec.previous"
+	// KeyUpdate holds the update in progress, paused or rolled back (JSON
+	// the app layer defines): its target, the spec current when it began
+	// (the rollback target) and where it stopped.
+	KeyUpdate = "user.fleet.update"
 )
 
 // StackRecord is the stack's deployed spec and the one before it (JSON).
 type StackRecord struct {
 	Current, Previous string
+	Update            string // "" = no update under way
 	read              string // Current as read, to detect a concurrent writer
 }
 
@@ -26,13 +31,14 @@ func (c *Client) ReadRecord(stack string) (StackRecord, error) {
 		return StackRecord{}, err
 	}
 	cur := p.Config[KeySpecCurrent]
-	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], read: cur}, nil
+	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], Update: p.Config[KeyUpdate], read: cur}, nil
 }
 
-// WriteRecord stores a record read earlier with ReadRecord. The ETag makes it
+// WriteRecord stores a record read earlier with ReadRecord (and keeps it
+// current, so the same record can be written again later in the run). The ETag makes it
 // compare-and-swap: a concurrent change makes it fail with ErrConflict
 // instead of silently overwriting.
-func (c *Client) WriteRecord(stack string, rec StackRecord) error {
+func (c *Client) WriteRecord(stack string, rec *StackRecord) error {
 	ctx := context.Background()
 	p, etag, err := c.getProject(ctx, stack)
 	if err != nil {
@@ -45,11 +51,16 @@ func (c *Client) WriteRecord(stack string, rec StackRecord) error {
 	}
 	put := project{Description: p.Description, Config: p.Config}
 	put.Config[KeySpecCurrent] = rec.Current
-	if rec.Previous == "" {
-		delete(put.Config, KeySpecPrevious)
-	} else {
-		put.Config[KeySpecPrevious] = rec.Previous
+	for key, value := range map[string]string{KeySpecPrevious: rec.Previous, KeyUpdate: rec.Update} {
+		if value == "" {
+			delete(put.Config, key)
+		} else {
+			put.Config[key] = value
+		}
 	}
-	_, err = c.callIfMatch(ctx, http.MethodPut, projectPath(stack), Scope{}, etag, put, nil)
-	return classify(err, "write the record of stack %s", stack)
+	if _, err = c.callIfMatch(ctx, http.MethodPut, projectPath(stack), Scope{}, etag, put, nil); err != nil {
+		return classify(err, "write the record of stack %s", stack)
+	}
+	rec.read = rec.Current
+	return nil
 }

@@ -24,8 +24,20 @@ func profilePath(name string) string { return "/profiles/" + url.PathEscape(name
 // rootPool reads the storage pool of the instance profile's root disk, so
 // the planner can warn when replicas cannot fail over with their data.
 // A missing profile or root disk gives "" (unknown), not an error: the
-// deploy itself will say what is wrong in that case.
-func (c *Client) rootPool(ctx context.Context) (string, error) {
+// deploy itself will say what is wrong in that case. With a project, the
+// profile is read as that project resolves it; a project that does not
+// exist yet (a first deploy) falls back to the default project's.
+func (c *Client) rootPool(ctx context.Context, project string) (string, error) {
+	if project != "" {
+		var p Profile
+		_, err := c.call(ctx, http.MethodGet, profilePath(instanceProfile), Scope{Project: project}, nil, &p)
+		if err == nil {
+			return rootDiskPool(&p), nil
+		}
+		if !isNotFound(err) {
+			return "", err
+		}
+	}
 	var p Profile
 	if _, err := c.call(ctx, http.MethodGet, profilePath(instanceProfile), Scope{}, nil, &p); err != nil {
 		if err = classify(err, "read profile %s", instanceProfile); isNotFound(err) {

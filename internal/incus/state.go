@@ -17,6 +17,17 @@ const standaloneMember = "none"
 // ReadState reads members, pools and all instances of all projects in a
 // constant number of API calls, whatever the number of instances.
 func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
+	return c.readState(ctx, "")
+}
+
+// ReadStackState is ReadState with RootPool read as the stack's project
+// resolves the instance profile (its own profile when the project was made
+// with features.profiles=true), in the same number of calls.
+func (c *Client) ReadStackState(ctx context.Context, stack string) (*model.ClusterState, error) {
+	return c.readState(ctx, stack)
+}
+
+func (c *Client) readState(ctx context.Context, project string) (*model.ClusterState, error) {
 	st := &model.ClusterState{}
 	members, err := c.members(ctx)
 	if err != nil {
@@ -38,7 +49,7 @@ func (c *Client) ReadState(ctx context.Context) (*model.ClusterState, error) {
 	if st.Volumes, err = c.readVolumes(ctx, poolNames); err != nil { // volumes.go
 		return nil, err
 	}
-	if st.RootPool, err = c.rootPool(ctx); err != nil { // rootpool.go
+	if st.RootPool, err = c.rootPool(ctx, project); err != nil { // rootpool.go
 		return nil, err
 	}
 	insts, err := c.listInstances(ctx, "")

@@ -53,12 +53,6 @@ func (c *Client) applyUserName(ctx context.Context, stack, instance string, cfg 
 	return classify(err, "set the user of %s", instance)
 }
 
-// instanceConfigPatch is the body of PATCH /1.0/instances/{name}: the
-// config keys given are set, the others kept.
-type instanceConfigPatch struct {
-	Config map[string]string `json:"config"`
-}
-
 // resolveUser reads "user[:group]" (each a name or a number) against an
 // image's passwd and group files the way Docker does: a user's group is its
 // primary group unless one is given; a number needs no entry.

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -114,6 +115,37 @@ func TestClusterMembership(t *testing.T) {
 	}
 	checkMember(t, m1, "m2", map[string]string{"user.rack": "r2b", "user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
 	mustNoChange(t, b.call(t, "m2", "cluster.member.present", false, join2))
+
+	// Issue 12 item 11, one rule for labels, groups and failure_domain:
+	// omitted = not managed (a join re-run without them strips nothing),
+	// {} / [] = none.
+	bare := map[string]any{}
+	for k, v := range join2 {
+		if k != "labels" && k != "groups" && k != "failure_domain" && k != "description" {
+			bare[k] = v
+		}
+	}
+	mustNoChange(t, b.call(t, "m2", "cluster.member.present", false, bare))
+	checkMember(t, m1, "m2", map[string]string{"user.rack": "r2b", "user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
+	noLabels := maps.Clone(join2)
+	noLabels["labels"] = map[string]any{}
+	if r = b.call(t, "m2", "cluster.member.present", false, noLabels).mustSucceed(t); r.Changes["labels.rack"] == nil {
+		t.Errorf("labels {} should remove the managed labels: %s", r.Raw)
+	}
+	checkMember(t, m1, "m2", map[string]string{"user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
+	b.call(t, "m2", "cluster.member.present", false, join2).mustSucceed(t)
+
+	// Issue 12 item 10: the member is in a cluster whose certificate is not
+	// the pinned one: conflict, and nothing changes.
+	otherPin := maps.Clone(join2)
+	otherPin["trust"] = map[string]any{"client_cert": certFile, "client_key": keyFile, "server_fingerprint": strings.Repeat("ab", 32)}
+	otherPin["labels"] = map[string]any{"rack": "elsewhere"}
+	r = b.call(t, "m2", "cluster.member.present", false, otherPin)
+	if r.Error == nil || r.Error.Code != "conflict" || !strings.Contains(r.Error.Message, "another cluster") || len(r.Changes) != 0 {
+		t.Errorf("a member of another cluster than the pinned one: want conflict changing nothing, got %s", r.Raw)
+	}
+	checkMember(t, m1, "m2", map[string]string{"user.rack": "r2b", "user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
+
 	status := b.call(t, "m1", "cluster.status", false, map[string]any{}).mustSucceed(t)
 	if strings.Contains(string(status.Raw), "fleet.labels") {
 		t.Fatalf("cluster.status shows the bookkeeping key as a label: %s", status.Raw)

@@ -1,16 +1,10 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"syscall"
 	"testing"
-
-	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 )
 
 // crashCompose: web updates stop-first, api start-first, one slot at a time.
@@ -55,6 +49,14 @@ func TestCrashConsistency(t *testing.T) {
 		{"start-first-both-running:1", crashCompose(1, 3), crashCompose(2, 3), 3},
 		{"created-not-started:2", crashCompose(1, 3), crashCompose(2, 3), 3},
 		{"stopped-not-deleted:2", crashCompose(1, 3), crashCompose(1, 1), 1},
+		// Inside the update gate (issue 12): api (start-first) gates first,
+		// then web (stop-first). A killed start-first gate leaves both
+		// copies; a killed stop-first gate leaves an unproven survivor,
+		// whose gate the next run re-runs in place.
+		{"gate:1", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"gate:3", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"gate-passed-not-recorded:4", crashCompose(1, 3), crashCompose(2, 3), 3},
+		{"update-recorded", crashCompose(1, 3), crashCompose(2, 3), 3},
 	}
 	converged := 0
 	for i, c := range cases {
@@ -85,22 +87,7 @@ func TestCrashConsistency(t *testing.T) {
 // point; it reports whether the process died by SIGKILL.
 func crashRun(t *testing.T, stack, compose, point string) bool {
 	t.Helper()
-	req, _ := json.Marshal(map[string]any{"version": 1, "action": "stack.present",
-		"params": map[string]any{"name": stack, "compose_yaml": compose}})
-	cmd := exec.Command(binary(t), "call")
-	cmd.Stdin = bytes.NewReader(req)
-	cmd.Env = append(os.Environ(), crashpoint.EnvVar+"="+point)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true
-		}
-	}
-	t.Logf("run armed at %s ended with %v:\n%s", point, err, out.String())
-	return false
+	return crashCall(t, "stack.present", map[string]any{"name": stack, "compose_yaml": compose}, point)
 }
 
 // checkConverged checks a stack straight in Incus: exactly the wanted slots
@@ -161,5 +148,49 @@ func checkConverged(t *testing.T, srv *bedClient, stack string, want map[string]
 	}
 	if p.Config["user.fleet.spec"] == "" {
 		t.Error("no deployed spec recorded")
+	}
+}
+
+// TestCrashDuringGateKeepsHealthyCopy (issue 12 item 4): a start-first run
+// killed after its new instance started and before the new version's
+// (failing) healthcheck passed leaves two copies of the slot. The next run
+// must not keep the never-healthy copy over the running healthy one: with
+// replicas 1 that would be a full outage. It re-runs the gate, which fails
+// again, so the update pauses and the old copy keeps serving.
+func TestCrashDuringGateKeepsHealthyCopy(t *testing.T) {
+	srv := testbed(t)
+	const stack = "it-crash-gate"
+	cleanup(t, stack)
+	compose := func(v, test string) string {
+		return fmt.Sprintf(`
+services:
+  web:
+    image: busybox
+    environment: {V: "%s"}
+    healthcheck: {test: ["CMD-SHELL", %q], interval: 200ms, timeout: 2s, retries: 2}
+    deploy:
+      replicas: 1
+      update_config: {order: start-first, monitor: 200ms}
+`, v, test)
+	}
+	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": compose("1", "true")}).mustSucceed(t)
+	old := instanceIDs(t, srv, stack)["web-1"]
+	bad := compose("2", "false")
+	if !crashRun(t, stack, bad, "started:1") { // the new copy runs, its gate has not passed
+		t.Fatal("the run was not killed inside the gate")
+	}
+	if got := instanceIDs(t, srv, stack); len(got) != 2 {
+		t.Fatalf("the killed run should leave both copies, got %v", got)
+	}
+	r := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": bad})
+	for _, s := range r.Plan.Steps {
+		if s.Op == "delete" && s.Instance == "web-1" {
+			t.Errorf("the plan deletes the healthy running copy: %+v", s)
+		}
+	}
+	wantError(t, r, "update_paused", "unhealthy")
+	got := placement(t, srv, stack) // fails on anything not Running
+	if len(got) != 1 || instanceIDs(t, srv, stack)["web-1"] != old {
+		t.Errorf("after the recovery run the slot has %v; want only the old healthy web-1", got)
 	}
 }

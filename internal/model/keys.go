@@ -9,9 +9,24 @@ const (
 	KeyService = "user.fleet.service"
 	KeySlot    = "user.fleet.slot"
 	KeyHash    = "user.fleet.hash" // service config hash + image fingerprint
+	// KeyGate records whether a replacement passed its update gate
+	// (healthcheck and monitor window): GatePending from its create until
+	// the gate passes. A run killed in between leaves it pending, and the
+	// next run must not prefer that copy over a running one that passed.
+	// Instances without the key (first deploys, scale-ups) count as passed.
+	KeyGate = "user.fleet.gate"
 	// KeyLabelPrefix prefixes Compose labels stored on instances.
 	KeyLabelPrefix = "user.label."
 )
+
+// Gate values.
+const (
+	GatePending = "pending"
+	GatePassed  = "passed"
+)
+
+// GatePending reports a replacement that has not (yet) passed its gate.
+func (i Instance) GatePending() bool { return i.Config[KeyGate] == GatePending }
 
 // Owned reports the stack, service and slot recorded on an instance; ok is
 // false when the instance is not one of ours (or the record is damaged).

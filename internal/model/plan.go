@@ -32,6 +32,10 @@ const (
 	ReasonPrune = "prune"
 	// ReasonStackAbsent marks what stack.absent removes.
 	ReasonStackAbsent = "stack absent"
+	// ReasonGatePending marks an up-to-date instance whose update gate
+	// never passed (a run was killed during it): an update step re-runs the
+	// gate on it in place.
+	ReasonGatePending = "health gate not passed"
 )
 
 // Plan is the ordered list of steps that takes a stack to its desired state.

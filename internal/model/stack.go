@@ -93,7 +93,9 @@ type DeploySpec struct {
 	UpdateConfig   UpdateConfig
 	RollbackConfig UpdateConfig
 	// Labels are deploy.labels (service labels in Swarm), kept on each
-	// instance as user.fleet.label.<k>.
+	// instance as user.fleet.label.<k> when it is created. Not part of the
+	// config hash (changing them replaces nothing); the stack record keeps
+	// them and status shows the recorded ones.
 	Labels map[string]string `json:",omitempty"`
 }
 

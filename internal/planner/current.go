@@ -14,6 +14,7 @@ type current struct {
 	name, member, hash string
 	slot               int
 	status             string // Incus status; "" in snapshots that omit it
+	gatePending        bool   // a replacement that never passed its gate
 }
 
 // stopped reports an instance that exists but does not run: a run killed
@@ -21,7 +22,10 @@ type current struct {
 func (c current) stopped() bool { return c.status != "" && c.status != "Running" }
 
 // currentByService collects the stack's instances from the state by their
-// ownership record (never by name), grouped by service and sorted by slot,
+// ownership record (never by name) in the stack's own project only: a copy
+// of a replica in another project (a backup, `incus copy --target-project`)
+// carries the same keys but is not the stack's, and must neither claim a
+// slot nor make the real replica a duplicate. Grouped by service, sorted by slot,
 // then name, so every later walk is deterministic. Instances that claim the
 // stack but carry a damaged record are left alone with a warning.
 func currentByService(stack string, state *model.ClusterState) (map[string][]current, []string) {
@@ -34,6 +38,9 @@ func currentByService(stack string, state *model.ClusterState) (map[string][]cur
 	// of it once sorted, which saves regrowing per-service slices.
 	all := make([]current, 0, len(state.Instances))
 	for _, inst := range state.Instances {
+		if inst.Project != stack {
+			continue
+		}
 		st, svc, slot, ok := inst.Owned()
 		if !ok {
 			if inst.Config[model.KeyStack] == stack {
@@ -44,7 +51,8 @@ func currentByService(stack string, state *model.ClusterState) (map[string][]cur
 		if st != stack {
 			continue
 		}
-		all = append(all, current{service: svc, name: inst.Name, member: inst.Member, hash: inst.Config[model.KeyHash], slot: slot, status: inst.Status})
+		all = append(all, current{service: svc, name: inst.Name, member: inst.Member, hash: inst.Config[model.KeyHash], slot: slot, status: inst.Status,
+			gatePending: inst.GatePending()})
 	}
 	slices.SortFunc(all, func(a, b current) int {
 		return cmp.Or(cmp.Compare(a.service, b.service), cmp.Compare(a.slot, b.slot),
@@ -63,8 +71,8 @@ func currentByService(stack string, state *model.ClusterState) (map[string][]cur
 }
 
 // dedupe keeps one instance per slot and returns the others. The winner is
-// the one on an eligible member with the right hash; failing that, an
-// eligible one, then one with the right hash; ties go to the lower name
+// the best by rank (servicePlan.rank: eligible member first, then one that
+// passed its update gate and runs, then the right hash); ties go to the lower name
 // (the input is sorted by slot, then name).
 func dedupe(list []current, rank func(current) int) (winners, losers []current) {
 	winners = make([]current, 0, len(list))

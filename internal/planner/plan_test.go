@@ -258,10 +258,27 @@ func TestPlan(t *testing.T) {
 			want: []string{"create web/1 web-1@node3 [missing]", "create web/2 web-2@node1 [missing]"},
 		},
 		{
+			// Issue 12 item 1: `incus copy s/web-1/snap web-1 --target-project
+			// backup` keeps every user.fleet.* key; the copy is not the stack's.
+			name:    "a copy of a replica in another project claims no slot",
+			stack:   stack(svc("web", 2, "h1")),
+			members: three(),
+			instances: []model.Instance{
+				inst("web-1", "web", 1, "node1", "h1"),
+				inst("web-2", "web", 2, "node2", "h1"),
+				func() model.Instance {
+					i := inst("web-1", "web", 1, "node2", "h1")
+					i.Project, i.Status = "backup", "Stopped"
+					return i
+				}(),
+			},
+			want: []string{"keep web/1 web-1@node1", "keep web/2 web-2@node2"},
+		},
+		{
 			name:      "damaged record warns",
 			stack:     stack(svc("web", 1, "h1")),
 			members:   three(),
-			instances: []model.Instance{{Name: "web-x", Member: "node1", Config: map[string]string{model.KeyStack: stackName, model.KeyService: "web", model.KeySlot: "x"}}},
+			instances: []model.Instance{{Name: "web-x", Project: stackName, Member: "node1", Config: map[string]string{model.KeyStack: stackName, model.KeyService: "web", model.KeySlot: "x"}}},
 			want:      []string{"create web/1 web-1@node2 [missing]"},
 			warn:      "instance web-x on node1 claims stack demo but its service/slot record is damaged; left alone",
 		},

@@ -67,15 +67,22 @@ func (p *servicePlan) ports(slot int) []int {
 }
 
 // rank orders duplicate claimants of a slot (lower is better).
+// A replacement that never passed its gate loses to a running instance
+// that did, even one with an older hash: a run killed during the gate
+// must not leave the unproven copy serving in place of the healthy one
+// (the update then runs again, gate included).
 func (p *servicePlan) rank(c current) int {
 	r := 0
 	if !p.sched.Eligible(c.member) {
+		r += 8
+	}
+	if c.gatePending {
+		r += 2
+	}
+	if c.stopped() {
 		r += 2
 	}
 	if changeReason(c.hash, p.svc, p.fp, false) != "" {
-		r++
-	}
-	if c.stopped() {
 		r++
 	}
 	return r
@@ -88,6 +95,14 @@ func (p *servicePlan) stay(c current) {
 	reason := changeReason(c.hash, p.svc, p.fp, p.force)
 	if reason == "" && c.stopped() && p.svc.Deploy.RestartPolicy.Condition != "none" {
 		reason = model.ReasonNotRunning
+	}
+	if reason == "" && c.gatePending {
+		// Up to date but never proven healthy: re-run the gate on it.
+		p.replaces = append(p.replaces, model.Step{
+			Op: model.OpUpdate, Service: p.svc.Name, Slot: c.slot, Instance: c.name, Member: c.member,
+			Reason: model.ReasonGatePending, HostPorts: p.ports(c.slot),
+		})
+		return
 	}
 	if reason == "" {
 		p.keeps = append(p.keeps, model.Step{

@@ -37,12 +37,18 @@ func (p *servicePlan) overlapReplaces() []string {
 	// done; counting that keeps the final spread even.
 	leaving := map[string]int{}
 	for _, s := range p.replaces {
+		if s.Op == model.OpUpdate {
+			continue
+		}
 		if startFirst && s.Member == s.OldMember && publishesPorts(p.svc) {
 			leaving[s.OldMember]++
 		}
 	}
 	for i := range p.replaces {
 		s := &p.replaces[i]
+		if s.Op == model.OpUpdate { // a gate re-run in place: no second instance
+			continue
+		}
 		moved := s.Member != s.OldMember
 		switch {
 		case moved && (startFirst || s.Reason == model.ReasonMemberLost) && p.stopFirst == "":

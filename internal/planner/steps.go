@@ -49,7 +49,7 @@ func (p *servicePlan) batch() {
 		order = model.OrderStopFirst
 	}
 	for i := range p.replaces {
-		if p.replaces[i].Order == "" {
+		if p.replaces[i].Order == "" && p.replaces[i].Op != model.OpUpdate {
 			p.replaces[i].Order = order
 		}
 		p.replaces[i].Batch = 1

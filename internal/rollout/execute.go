@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
@@ -19,12 +20,16 @@ import (
 type Actuator interface {
 	// Create creates and starts step.Instance on step.Member.
 	Create(ctx context.Context, step model.Step) error
-	// Delete stops and deletes the named instance.
-	Delete(ctx context.Context, instance string) error
+	// Delete stops and deletes the named instance, which must belong to
+	// the step's service and slot (the actuator checks that before acting:
+	// a name alone may have come to mean another instance).
+	Delete(ctx context.Context, step model.Step, instance string) error
 	// Running reports whether the instance is running.
 	Running(ctx context.Context, instance string) (bool, error)
 	// Probe runs a Compose healthcheck test inside the instance once.
 	Probe(ctx context.Context, instance string, test []string, timeout time.Duration) (bool, error)
+	// GatePassed records on step.Instance that it passed its update gate.
+	GatePassed(ctx context.Context, step model.Step) error
 }
 
 // DefaultConcurrency is how many instance operations run at once unless
@@ -36,6 +41,10 @@ type Options struct {
 	// Concurrency bounds simultaneous instance operations (default DefaultConcurrency).
 	Concurrency int
 	Progress    io.Writer
+	// Phase names what the plan does when it is not an update ("rollback"):
+	// crash points then also fire as "<phase>-<point>", so tests can kill
+	// a run inside its rollback.
+	Phase string
 }
 
 // Outcome says which steps were carried out.
@@ -69,7 +78,7 @@ func Execute(ctx context.Context, plan model.Plan, stack *model.Stack, act Actua
 			continue
 		}
 		switch s.Op {
-		case model.OpReplace:
+		case model.OpReplace, model.OpUpdate:
 			replaces[s.Service] = append(replaces[s.Service], s)
 		case model.OpCreate:
 			creates = append(creates, s)
@@ -109,12 +118,20 @@ type runner struct {
 	out   Outcome
 }
 
+// hit marks a crash point, also under the run's phase name.
+func (r *runner) hit(point string) {
+	crashpoint.Hit(point)
+	if r.opts.Phase != "" {
+		crashpoint.Hit(r.opts.Phase + "-" + point)
+	}
+}
+
 func (r *runner) create(ctx context.Context, s model.Step) error {
 	return r.timed(fmt.Sprintf("%s: create on %s", s.Instance, s.Member), func() error { return r.act.Create(ctx, s) })
 }
 
 func (r *runner) delete(ctx context.Context, s model.Step) error {
-	return r.timed(fmt.Sprintf("%s: delete from %s (%s)", s.Instance, s.Member, s.Reason), func() error { return r.act.Delete(ctx, s.Instance) })
+	return r.timed(fmt.Sprintf("%s: delete from %s (%s)", s.Instance, s.Member, s.Reason), func() error { return r.act.Delete(ctx, s, s.Instance) })
 }
 
 // parallel runs fn over steps with bounded concurrency, records results and

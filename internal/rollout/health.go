@@ -8,6 +8,15 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
+// GateError is a new instance that failed its update gate: the new version
+// itself is at fault (unhealthy, or it stopped during the monitor window),
+// as opposed to the cluster failing an operation. Only the former keeps an
+// update paused until the spec changes.
+type GateError struct{ Err error }
+
+func (e *GateError) Error() string { return e.Err.Error() }
+func (e *GateError) Unwrap() error { return e.Err }
+
 // pollInterval is how often the monitor window looks at the instance state.
 const pollInterval = 250 * time.Millisecond
 
@@ -18,6 +27,7 @@ const pollInterval = 250 * time.Millisecond
 // is "running and still running after monitor", as Swarm does.
 func (r *runner) waitHealthy(ctx context.Context, s model.Step, svc *model.Service) error {
 	begin := time.Now()
+	r.hit("gate")
 	if hc := svc.Healthcheck; hc != nil && len(hc.Test) > 0 {
 		if err := r.healthcheck(ctx, s.Instance, hc); err != nil {
 			return err
@@ -31,7 +41,7 @@ func (r *runner) waitHealthy(ctx context.Context, s model.Step, svc *model.Servi
 			return err
 		}
 		if !running {
-			return fmt.Errorf("%s stopped during the monitor window (%s after start)", s.Instance, time.Since(begin).Round(time.Millisecond))
+			return &GateError{fmt.Errorf("%s stopped during the monitor window (%s after start)", s.Instance, time.Since(begin).Round(time.Millisecond))}
 		}
 		if !time.Now().Before(deadline) {
 			r.logf("%s: healthy after %.2fs", s.Instance, time.Since(begin).Seconds())
@@ -60,7 +70,7 @@ func (r *runner) healthcheck(ctx context.Context, instance string, hc *model.Hea
 		}
 		retries := max(hc.Retries, 1)
 		if failures >= retries {
-			return fmt.Errorf("%s is unhealthy: healthcheck failed %d times in a row after the %s start period", instance, failures, hc.StartPeriod)
+			return &GateError{fmt.Errorf("%s is unhealthy: healthcheck failed %d times in a row after the %s start period", instance, failures, hc.StartPeriod)}
 		}
 		r.logf("%s: waiting for healthcheck (attempt %d failed)", instance, attempt)
 		if err := sleep(ctx, probeInterval(hc, time.Since(begin))); err != nil {

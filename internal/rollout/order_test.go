@@ -37,8 +37,9 @@ func (a *recorder) Create(ctx context.Context, s model.Step) error {
 	}
 	return nil
 }
-func (a *recorder) Delete(context.Context, string) error          { return nil }
-func (a *recorder) Running(context.Context, string) (bool, error) { return true, nil }
+func (a *recorder) Delete(context.Context, model.Step, string) error { return nil }
+func (a *recorder) GatePassed(context.Context, model.Step) error     { return nil }
+func (a *recorder) Running(context.Context, string) (bool, error)    { return true, nil }
 func (a *recorder) Probe(context.Context, string, []string, time.Duration) (bool, error) {
 	return true, nil
 }

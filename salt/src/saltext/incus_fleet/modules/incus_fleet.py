@@ -235,7 +235,9 @@ def member_present(name, test=None, connection=None, secrets=None, **params):
         member name
     params
         the protocol params: address, cluster, trust, cluster_token, labels,
-        groups, failure_domain, config, description, member_config
+        groups, failure_domain, config, description, member_config.
+        ``labels``, ``groups`` and ``failure_domain``: omitted = not managed
+        (left as they are); ``labels: {}`` = none
     test
         dry run; default: the minion's test setting
     connection

@@ -206,7 +206,13 @@ def cluster_member_present(
         seed-era trust password: passed through so incus-fleet can explain
         the token/certificate way (Incus 6 has no trust password)
     labels, groups, failure_domain
-        converged on every run (labels become ``user.<key>`` member config)
+        converged on every run when given (labels become ``user.<key>``
+        member config). Omitted (None) means not managed: left as they are;
+        ``labels: {}`` means none (labels incus-fleet set are removed);
+        ``groups: []`` is refused (Incus keeps a member in at least one
+        group) and ``failure_domain: default`` is Incus's none.
+        A member already in a cluster whose certificate does not match
+        ``trust.server_fingerprint`` fails (``conflict``) and changes nothing
     config
         cluster.* server settings, applied when bootstrapping
     description
