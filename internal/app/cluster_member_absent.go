@@ -64,6 +64,16 @@ func clusterMemberAbsent(ctx context.Context, e *env, req *protocol.Request) (pr
 			evacuate = false
 		}
 	}
+	if evacuate {
+		// Replicas Incus stopped instead of moving would block the removal.
+		drained, err := drainFleetReplicas(ctx, c, p.Name) // cluster_member_drain.go
+		if len(drained) > 0 {
+			resp.Changes["replicas"] = protocol.Change{Old: drained, New: nil}
+		}
+		if err != nil {
+			return resp, fmt.Errorf("%s was evacuated but not removed: %w", p.Name, err)
+		}
+	}
 	self := c.ServerName() == p.Name
 	fmt.Fprintf(e.stderr, "incus-fleet: removing %s from the cluster\n", p.Name)
 	if err := c.RemoveMember(p.Name, p.Force); err != nil {
