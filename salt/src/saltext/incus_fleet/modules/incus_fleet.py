@@ -235,7 +235,8 @@ def member_present(name, test=None, connection=None, secrets=None, **params):
         member name
     params
         the protocol params: address, cluster, trust, cluster_token, labels,
-        groups, failure_domain, config, description, member_config.
+        groups, failure_domain, config, description, member_config,
+        storage_pools, networks.
         ``labels``, ``groups`` and ``failure_domain``: omitted = not managed
         (left as they are); ``labels: {}`` = none
     test

@@ -179,6 +179,8 @@ def cluster_member_present(
     config=None,
     description=None,
     member_config=None,
+    storage_pools=None,
+    networks=None,
     connection=None,
     **kwargs
 ):
@@ -220,6 +222,10 @@ def cluster_member_present(
     member_config
         per-member storage pool / network settings for the join (list of
         ``{entity, name, key, value}``); default: filled in by incus-fleet
+    storage_pools / networks
+        the cluster's pool and network definitions (pillar
+        ``incus:storage_pools`` / ``incus:networks``): a join takes this
+        member's member-specific keys (``source``, ``parent``, ...) from them
     connection
         protocol connection dict; default: ``incus_fleet.connection``
 
@@ -264,6 +270,8 @@ def cluster_member_present(
         "config": config,
         "description": description,
         "member_config": member_config,
+        "storage_pools": storage_pools,
+        "networks": networks,
     }
     response = __salt__["incus_fleet.member_present"](
         name, test=_test(), connection=connection, secrets=secrets, **params
