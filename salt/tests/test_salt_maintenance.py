@@ -11,7 +11,9 @@ the master:
    time in the pillar's order: evacuate (checked), a trivial maintenance
    state on that minion, restore, wait for a healthy cluster;
 3. a failing maintenance state stops the run at that member, named in the
-   return, and leaves the members after it untouched.
+   return, and leaves the members after it untouched;
+4. a member whose evacuation would take a stack below its deploy section's
+   floor is refused by the maintenance check, named, and not evacuated.
 """
 
 import copy
@@ -115,7 +117,7 @@ def run_states(result):
     steps = result.data["data"]
     steps = next(iter(steps.values())) if len(steps) == 1 else steps
     rows = sorted(steps.values(), key=lambda r: r["__run_num__"])
-    return [(r["__id__"], r["result"], r["comment"]) for r in rows]
+    return [(r["__id__"], r["result"], r["comment"], r) for r in rows]
 
 
 def test_rolling_maintenance_one_member_at_a_time(bed):
@@ -147,3 +149,57 @@ def test_failing_step_stops_at_that_member(bed):
         assert members == {bed.m1: "Online", bed.m2: "Evacuated", bed.m3: "Online"}, members
     finally:
         bed.fleet.fleet_call(bed.m1, "cluster.member.restore", {"name": bed.m2})
+
+
+PINNED = """\
+services:
+  app:
+    image: busybox
+    x-incus: {{image: busybox}}
+    deploy:
+      replicas: 2
+      update_config: {{parallelism: 1}}
+      placement:
+        constraints: [node.hostname == {member}]
+"""
+
+
+def test_maintenance_check_refuses_and_stops_the_run(bed):
+    # The operator's part: an image and the default profile's root disk.
+    image = os.path.join(os.environ["INCUS_FLEET_TESTBED"], "image")
+    incus = "env -u INCUS_SOCKET INCUS_DIR={} incus --force-local".format(bed.fleet.incus_dir(bed.m1))
+    script = " && ".join([
+        incus + " profile device add default root disk path=/ pool=local",
+        incus + " image import {}/meta.tar.gz {}/rootfs.tar.gz --alias busybox".format(image, image),
+    ])
+    result = bed.fleet.salt(bed.m1, "cmd.run", script, python_shell=True)
+    assert result.returncode == 0, result.stdout
+    # Both replicas pinned to m3: evacuating it would leave 0 of 2 running,
+    # below 2 - parallelism 1.
+    bed.pillar["incus"]["stacks"] = {"pinned": {"compose_yaml": PINNED.format(member=bed.m3)}}
+    bed.pillar["incus"]["maintenance"].update(order=[bed.m1, bed.m3, bed.m2], states=["maint"])
+    bed.fleet.set_pillar(bed.pillar)
+    code, rets = bed.fleet.state(bed.m1, "state.apply", "incus.stacks")
+    assert code == 0 and rets["incus-stack-pinned"]["result"] is True, rets
+    open(bed.log, "w").close()
+    result = bed.fleet.salt_run("state.orchestrate", "incus.maintenance", timeout=600)
+    assert result.returncode != 0
+    steps = {s[0]: s for s in run_states(result)}
+    assert steps["incus-maintenance-{}-restore".format(bed.m1)][1] is True  # before it: done
+    # The failed step is named after the member; the manager's state in it
+    # carries the refusal, naming the member and the service.
+    refused = steps["incus-maintenance-{}-evacuate".format(bed.m3)]
+    assert refused[1] is False, refused
+    inner = {r["__id__"]: r for r in refused[3]["changes"]["ret"][bed.m1].values()}
+    evacuated = inner["incus-maintenance-{}-evacuated".format(bed.m3)]
+    assert evacuated["result"] is False and evacuated["changes"] == {}, evacuated
+    assert bed.m3 in evacuated["comment"] and "pinned" in evacuated["comment"], evacuated["comment"]
+    assert "[conflict]" in evacuated["comment"], evacuated["comment"]
+    assert steps["incus-maintenance-{}-evacuate".format(bed.m2)][1] is False
+    # The refusal itself, as the manager's state said it: the service named.
+    check = bed.fleet.fleet_call(bed.m1, "cluster.member.maintenance_check", {"name": bed.m3})
+    assert check["result"] is False and "pinned" in check["error"]["message"], check
+    with open(bed.log, encoding="utf-8") as fh:
+        assert fh.read().split() == [bed.m1]  # m3 and m2 never got their maintenance
+    members = {m["name"]: m["status"] for m in status(bed)["members"]}
+    assert members == {m: "Online" for m in bed.fleet.ids}, members
