@@ -1,12 +1,29 @@
 {#- Cluster membership of THIS minion (cluster.member.present runs on the member
-    it ensures), maintenance, and removal of retired members (by the manager).
-    Pillar: incus:cluster, incus:cluster_members, incus:absent_members
-    (see pillars.example/cluster.sls). State IDs other SLS can require/watch:
+    it ensures), maintenance, removal of retired members, and the cluster's
+    storage pools and networks (by the manager).
+    Pillar: incus:cluster, incus:cluster_members, incus:absent_members,
+    incus:storage_pools, incus:networks (see pillars.example/cluster.sls and
+    storage-networks.sls). State IDs other SLS can require/watch:
       incus-member              this minion's membership
-      incus-member-maintenance  its evacuation / restore, when asked for -#}
+      incus-member-maintenance  its evacuation / restore, when asked for
+      incus-pool-<name>         a storage pool (on the manager)
+      incus-network-<name>      a network (on the manager) -#}
 {%- from tpldir ~ "/map.jinja" import incus with context %}
 {%- set cl = incus.cluster %}
 {%- set name = incus.local_member %}
+{#- Pool and network definitions (absent ones left out): a joining member
+    takes its member-specific keys (source, parent, ...) from them. #}
+{%- set defined = namespace(pools={}, networks={}) %}
+{%- for pool, spec in (incus.storage_pools or {}) | dictsort %}
+{%-   if not (spec or {}).get('absent') %}
+{%-     do defined.pools.update({pool: spec or {}}) %}
+{%-   endif %}
+{%- endfor %}
+{%- for net, spec in (incus.networks or {}) | dictsort %}
+{%-   if not (spec or {}).get('absent') %}
+{%-     do defined.networks.update({net: spec or {}}) %}
+{%-   endif %}
+{%- endfor %}
 
 {%- if name %}
 {%-   set m = incus.cluster_members[name] %}
@@ -17,6 +34,12 @@ incus-member:
     - address: {{ m.address | json }}
 {%-   if name != incus.bootstrap %}
     - cluster: {{ (m.cluster | default(incus.join_url)) | json }}
+{%-     if defined.pools %}
+    - storage_pools: {{ defined.pools | json }}
+{%-     endif %}
+{%-     if defined.networks %}
+    - networks: {{ defined.networks | json }}
+{%-     endif %}
 {%-   endif %}
 {%-   if token_pillar %}
     - cluster_token_pillar: {{ token_pillar | json }}
@@ -64,6 +87,51 @@ incus-member-maintenance:
 {%- endif %}
 
 {%- if grains.id == incus.manager %}
+{#- The cluster's storage pools and networks, created from the manager once
+    it is a member (members joining later get them through their join). #}
+{%-   for pool, spec in (incus.storage_pools or {}) | dictsort %}
+{%-     set spec = spec or {} %}
+
+incus-pool-{{ pool }}:
+{%-     if spec.get('absent') %}
+  incus_fleet.storage_pool_absent:
+    - name: {{ pool | json }}
+{%-     else %}
+  incus_fleet.storage_pool_present:
+    - name: {{ pool | json }}
+    - driver: {{ spec.get('driver', 'dir') | json }}
+{%-       for key in ['config', 'member_config', 'description'] %}
+{%-         if spec[key] is defined %}
+    - {{ key }}: {{ spec[key] | json }}
+{%-         endif %}
+{%-       endfor %}
+{%-     endif %}
+{%-     if name %}
+    - require:
+      - incus_fleet: incus-member
+{%-     endif %}
+{%-   endfor %}
+{%-   for net, spec in (incus.networks or {}) | dictsort %}
+{%-     set spec = spec or {} %}
+
+incus-network-{{ net }}:
+{%-     if spec.get('absent') %}
+  incus_fleet.network_absent:
+    - name: {{ net | json }}
+{%-     else %}
+  incus_fleet.network_present:
+    - name: {{ net | json }}
+{%-       for key in ['type', 'network_type', 'config', 'member_config', 'description'] %}
+{%-         if spec[key] is defined %}
+    - {{ key }}: {{ spec[key] | json }}
+{%-         endif %}
+{%-       endfor %}
+{%-     endif %}
+{%-     if name %}
+    - require:
+      - incus_fleet: incus-member
+{%-     endif %}
+{%-   endfor %}
 {%-   for gone, opts in (incus.absent_members or {}) | dictsort %}
 
 incus-member-absent-{{ gone }}:
@@ -75,7 +143,7 @@ incus-member-absent-{{ gone }}:
 {%- endif %}
 
 {#- An SLS without states makes salt-call fail; say why nothing is here. #}
-{%- if not name and not (grains.id == incus.manager and incus.absent_members) %}
+{%- if not name and not (grains.id == incus.manager and (incus.absent_members or incus.storage_pools or incus.networks)) %}
 
 incus-cluster-nothing-to-do:
   test.nop:

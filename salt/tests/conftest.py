@@ -78,6 +78,10 @@ def state(mod):
         "incus_fleet.deploy": mod.deploy,
         "incus_fleet.remove": mod.remove,
         "incus_fleet.status": mod.status,
+        "incus_fleet.storage_pool_present": mod.storage_pool_present,
+        "incus_fleet.storage_pool_absent": mod.storage_pool_absent,
+        "incus_fleet.network_present": mod.network_present,
+        "incus_fleet.network_absent": mod.network_absent,
         # Salt 3008 masks what pillar.get returns to modules: the modules
         # must read __pillar__ instead, so this stub only ever masks.
         "pillar.get": lambda key, default=None: "**********",

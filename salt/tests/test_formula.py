@@ -145,3 +145,73 @@ def test_orchestration_bootstraps_then_joins_one_by_one(fleet):
     # No pin in pillar and nothing in the mine yet: the join renders without one.
     fun, args = show(fleet, "node2", "incus.cluster")["incus-member"]
     assert "server_fingerprint" not in args
+
+
+def test_storage_pools_and_networks_from_the_seed_format(fleet):
+    fleet.set_pillar({}, example("cluster.sls"), example("storage-networks.sls"))
+    node1 = show(fleet, "node1", "incus.cluster")  # bootstrap member = manager
+    assert node1["incus-pool-local"] == ("incus_fleet.storage_pool_present", {
+        "name": "local", "driver": "dir", "config": {"source": "/var/lib/incus/storage-pools/local"},
+        "description": "Local storage pool", "require": [{"incus_fleet": "incus-member"}]})
+    assert node1["incus-pool-ceph-pool"][1]["driver"] == "ceph"
+    assert node1["incus-pool-ceph-pool"][1]["config"]["ceph.osd.pg_num"] == "32"
+    fun, args = node1["incus-network-ovn-cluster"]
+    assert fun == "incus_fleet.network_present" and args["network_type"] == "ovn"
+    assert args["config"]["network"] == "ovn-uplink" and args["description"] == "Cluster-wide OVN network"
+    fun, args = node1["incus-network-lan"]
+    assert args["member_config"] == {"node3": {"parent": "eth2"}}
+    assert node1["incus-network-lxdbr0"][1]["network_type"] == "bridge"
+    assert "storage_pools" not in node1["incus-member"][1]  # bootstrap: nothing to join with
+    # Joining members create nothing themselves; their join carries the definitions.
+    node3 = show(fleet, "node3", "incus.cluster")
+    assert not [k for k in node3 if k.startswith(("incus-pool-", "incus-network-"))]
+    args = node3["incus-member"][1]
+    assert sorted(args["storage_pools"]) == ["ceph-pool", "local"]
+    assert args["storage_pools"]["local"]["config"]["source"] == "/var/lib/incus/storage-pools/local"
+    assert args["networks"]["lan"]["member_config"] == {"node3": {"parent": "eth2"}}
+
+
+def test_absent_pools_and_networks_are_removed_not_joined(fleet):
+    fleet.set_pillar({"incus": {"storage_pools": {"old": {"absent": True}, "new": {"driver": "dir"}},
+                                "networks": {"gone": {"absent": True}}}}, example("cluster.sls"))
+    node1 = show(fleet, "node1", "incus.cluster")
+    assert node1["incus-pool-old"][0] == "incus_fleet.storage_pool_absent"
+    assert node1["incus-network-gone"] == ("incus_fleet.network_absent", {
+        "name": "gone", "require": [{"incus_fleet": "incus-member"}]})
+    args = show(fleet, "node2", "incus.cluster")["incus-member"][1]
+    assert args["storage_pools"] == {"new": {"driver": "dir"}} and "networks" not in args
+
+
+def test_maintenance_orchestration_one_member_at_a_time(fleet):
+    fleet.set_pillar({"incus": {"maintenance": {"order": ["node3", "node1", "node2"],
+                                                "states": ["upgrade"]}}}, example("cluster.sls"))
+    orch = show(fleet, "salt-master_master", "incus.maintenance")
+    assert sorted(orch) == sorted("incus-maintenance-{}-{}".format(m, s) for m in ("node1", "node2", "node3")
+                                  for s in ("evacuate", "states", "restore"))
+    fun, args = orch["incus-maintenance-node3-evacuate"]
+    assert fun == "salt.state" and args["tgt"] == "node1" and args["sls"] == "incus.maintenance_step"
+    assert args["pillar"] == {"incus_maintenance": {"member": "node3", "step": "evacuate"}}
+    assert "require" not in args  # first in the order
+    assert orch["incus-maintenance-node3-states"][1]["tgt"] == "node3"
+    assert orch["incus-maintenance-node3-states"][1]["sls"] == ["upgrade"]
+    # Each member waits for the previous one to be restored and healthy.
+    assert orch["incus-maintenance-node1-evacuate"][1]["require"] == [{"salt": "incus-maintenance-node3-restore"}]
+    assert orch["incus-maintenance-node2-evacuate"][1]["require"] == [{"salt": "incus-maintenance-node1-restore"}]
+    assert orch["incus-maintenance-node2-restore"][1]["require"] == [{"salt": "incus-maintenance-node2-states"}]
+    fleet.set_pillar({"incus": {"maintenance": {"order": ["node1", "nodeX"]}}}, example("cluster.sls"))
+    orch = show(fleet, "salt-master_master", "incus.orch.maintenance")
+    assert list(orch) == ["incus-maintenance-unknown-members"]
+    assert "nodeX, not in incus:cluster_members" in orch["incus-maintenance-unknown-members"][1]["name"]
+
+
+def test_maintenance_steps_on_the_manager(fleet):
+    fleet.set_pillar({"incus_maintenance": {"member": "node2", "step": "evacuate"}}, example("cluster.sls"))
+    steps = show(fleet, "node1", "incus.maintenance_step")
+    assert steps["incus-maintenance-node2-evacuated"][1]["check"] is True
+    assert steps["incus-maintenance-node2-cluster-healthy"][0] == "incus_fleet.status"
+    fleet.set_pillar({"incus_maintenance": {"member": "node2", "step": "restore"}}, example("cluster.sls"))
+    steps = show(fleet, "node1", "incus.maintenance_step")
+    assert steps["incus-maintenance-node2-back"][1]["healthy"] is False
+    assert steps["incus-maintenance-node2-back"][1]["retry"] == {"attempts": 60, "interval": 5}
+    assert steps["incus-maintenance-node2-restored"][0] == "incus_fleet.cluster_member_restored"
+    assert steps["incus-maintenance-node2-healthy"][1]["member"] == "node2"

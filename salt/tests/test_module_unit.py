@@ -352,3 +352,26 @@ def test_volume_options_pass_through(mod, fake_bin):
         {"name": "web", "compose_yaml": "services: {}", "move_volumes": True, "prune_volumes": True},
         {"name": "web", "compose_yaml": "services: {}"},
     ]
+
+
+def test_pool_network_and_maintenance_wrappers(mod, fake_bin):
+    mod.__opts__["incus_fleet.bin"] = fake_bin.path
+    mod.storage_pool_present("local", "dir", config={"source": "/srv/p"},
+                             member_config={"n2": {"source": "/srv/q"}}, description="d")
+    mod.storage_pool_absent("local", test=True)
+    mod.network_present("lan", network_type="macvlan", config={"parent": "eth1"})
+    mod.network_present("br", type="bridge")
+    mod.network_absent("lan")
+    mod.maintenance_check("n2")
+    mod.member_evacuate("n2", check=True)
+    got = [(c["request"]["action"], c["request"]["params"], c["request"]["test"]) for c in fake_bin.calls()]
+    assert got == [
+        ("storage_pool.present", {"name": "local", "driver": "dir", "config": {"source": "/srv/p"},
+                                  "member_config": {"n2": {"source": "/srv/q"}}, "description": "d"}, False),
+        ("storage_pool.absent", {"name": "local"}, True),
+        ("network.present", {"name": "lan", "network_type": "macvlan", "config": {"parent": "eth1"}}, False),
+        ("network.present", {"name": "br", "type": "bridge"}, False),
+        ("network.absent", {"name": "lan"}, False),
+        ("cluster.member.maintenance_check", {"name": "n2"}, False),
+        ("cluster.member.evacuate", {"name": "n2", "check": True}, False),
+    ]

@@ -28,6 +28,11 @@ STATES = [
     "cluster_member_restored",
     "compose_stack_absent",
     "compose_stack_present",
+    "network_absent",
+    "network_present",
+    "status",
+    "storage_pool_absent",
+    "storage_pool_present",
 ]
 COMPOSE = "services: {web: {image: busybox, deploy: {replicas: 2}}}"
 

@@ -276,3 +276,64 @@ def test_cluster_fingerprint_from_member_present_in_test_mode(mod, fake_bin):
     req = fake_bin.calls()[-1]["request"]
     assert req["action"] == "cluster.member.present" and req["test"] is True
     assert req["params"] == {"name": "b"}
+
+
+# -- storage pools, networks, health -------------------------------------------
+
+
+def test_pool_and_network_states_pass_params_and_test_mode(st):
+    ret = st.storage_pool_present("local", driver="dir", config={"source": "/srv/p"},
+                                  member_config={"node2": {"source": "/srv/q"}}, description="d")
+    assert ret["result"] is True
+    assert last_request(st)["action"] == "storage_pool.present"
+    assert last_request(st)["params"] == {"name": "local", "driver": "dir", "config": {"source": "/srv/p"},
+                                          "member_config": {"node2": {"source": "/srv/q"}}, "description": "d"}
+    st.__opts__["test"] = True
+    try:
+        st.network_present("lan", network_type="macvlan", config={"parent": "eth1"})
+        assert last_request(st)["test"] is True
+        assert last_request(st)["params"] == {"name": "lan", "network_type": "macvlan", "config": {"parent": "eth1"}}
+        st.network_absent("lan")
+        assert (last_request(st)["action"], last_request(st)["test"]) == ("network.absent", True)
+        st.storage_pool_absent("local")
+        assert (last_request(st)["action"], last_request(st)["params"]) == ("storage_pool.absent", {"name": "local"})
+    finally:
+        st.__opts__["test"] = False
+
+
+def test_evacuated_with_check(st):
+    st.cluster_member_evacuated("node2", check=True)
+    assert last_request(st)["params"] == {"name": "node2", "check": True}
+    st.cluster_member_evacuated("node2")
+    assert last_request(st)["params"] == {"name": "node2"}
+
+
+def _status(st, response):
+    st.__salt__["incus_fleet.status"] = lambda connection=None: response
+
+
+def test_status_state_surfaces_warnings_and_health(st):
+    members = [{"name": "node1", "status": "Online"}, {"name": "node2", "status": "Evacuated"}]
+    _status(st, {"result": True, "healthy": False, "members": members, "warnings": ["even member count 2"],
+                 "comment": "1 of 2 members online; 1 warning(s): even member count 2"})
+    ret = st.status("h")
+    assert ret["result"] is False and ret["changes"] == {}
+    assert ret["comment"].startswith("cluster is not healthy (members: node2 Evacuated)")
+    assert "even member count 2" in ret["comment"] and ret["warnings"] == ["even member count 2"]
+    # Report only, or the member check alone: an evacuated member is reachable.
+    assert st.status("h", healthy=False)["result"] is True
+    assert st.status("h", healthy=False, member="node2")["result"] is True
+    ret = st.status("h", healthy=False, member="node9")
+    assert ret["result"] is False and "member node9 is not in the cluster" in ret["comment"]
+
+
+def test_status_state_healthy_and_offline_member(st):
+    members = [{"name": "node1", "status": "Online"}, {"name": "node2", "status": "Offline"}]
+    _status(st, {"result": True, "healthy": True, "members": members[:1], "comment": "1 of 1 members online"})
+    assert st.status("h") == {"name": "h", "changes": {}, "result": True, "comment": "1 of 1 members online"}
+    _status(st, {"result": True, "healthy": False, "members": members, "comment": "c"})
+    ret = st.status("h", healthy=False, member="node2")
+    assert ret["result"] is False and "member node2 is Offline" in ret["comment"]
+    _status(st, {"result": False, "error": {"code": "unavailable", "message": "no daemon"}})
+    ret = st.status("h")
+    assert ret["result"] is False and ret["comment"] == "no daemon [unavailable]"

@@ -235,7 +235,8 @@ def member_present(name, test=None, connection=None, secrets=None, **params):
         member name
     params
         the protocol params: address, cluster, trust, cluster_token, labels,
-        groups, failure_domain, config, description, member_config.
+        groups, failure_domain, config, description, member_config,
+        storage_pools, networks.
         ``labels``, ``groups`` and ``failure_domain``: omitted = not managed
         (left as they are); ``labels: {}`` = none
     test
@@ -300,7 +301,7 @@ def member_absent(name, force=None, evacuate=None, test=None, connection=None):
     return call("cluster.member.absent", params, test, connection)
 
 
-def member_evacuate(name, mode=None, test=None, connection=None):
+def member_evacuate(name, mode=None, check=None, test=None, connection=None):
     """
     Move the instances off member NAME for maintenance (``cluster.member.evacuate``).
 
@@ -309,6 +310,8 @@ def member_evacuate(name, mode=None, test=None, connection=None):
     mode
         auto, live-migrate, migrate or stop: overrides each instance's
         ``cluster.evacuate``
+    check
+        run :py:func:`maintenance_check` first and evacuate only if it passes
     test
         dry run; default: the minion's test setting
     connection
@@ -329,7 +332,33 @@ def member_evacuate(name, mode=None, test=None, connection=None):
             - incus_fleet.member_evacuate:
               - name: node3
     """
-    return call("cluster.member.evacuate", {"name": name, "mode": mode}, test, connection)
+    return call("cluster.member.evacuate", {"name": name, "mode": mode, "check": check}, test, connection)
+
+
+def maintenance_check(name, connection=None):
+    """
+    May member NAME be evacuated now (``cluster.member.maintenance_check``)?
+    ``ok`` false (result False, code ``conflict``) names each service that
+    would fall below its floor; changes nothing.
+
+    name
+        member name
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.maintenance_check node3
+
+    In a template:
+
+    .. code-block:: yaml
+
+        {% set ok = salt['incus_fleet.maintenance_check']('node3').get('ok') %}
+    """
+    return call("cluster.member.maintenance_check", {"name": name}, test=False, connection=connection)
 
 
 def member_restore(name, test=None, connection=None):
@@ -359,6 +388,178 @@ def member_restore(name, test=None, connection=None):
               - name: node3
     """
     return call("cluster.member.restore", {"name": name}, test, connection)
+
+
+# --------------------------------------------------------------------------
+# storage pools and networks
+
+
+def storage_pool_present(
+    name, driver, config=None, member_config=None, description=None, test=None, connection=None
+):
+    """
+    Ensure storage pool NAME exists on every member (``storage_pool.present``;
+    on a cluster Incus's two phases: pending per member, then cluster-wide).
+
+    name
+        pool name
+    driver
+        dir, zfs, btrfs, lvm, ceph, ...; fixed once created
+    config
+        pool config; a member-specific key (``source``, ``size``, ...) here
+        is every member's value unless member_config overrides it
+    member_config
+        ``{member: {key: value}}`` member-specific keys per member
+    description
+        pool description
+    test
+        dry run; default: the minion's test setting
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.storage_pool_present local dir config='{source: /srv/local}'
+
+    In an SLS (prefer the state ``incus_fleet.storage_pool_present``):
+
+    .. code-block:: yaml
+
+        pool-local:
+          module.run:
+            - incus_fleet.storage_pool_present:
+              - name: local
+              - driver: dir
+    """
+    params = {
+        "name": name,
+        "driver": driver,
+        "config": config,
+        "member_config": member_config,
+        "description": description,
+    }
+    return call("storage_pool.present", params, test, connection)
+
+
+def storage_pool_absent(name, test=None, connection=None):
+    """
+    Delete storage pool NAME from every member (``storage_pool.absent``);
+    refused, naming them, while anything uses it.
+
+    name
+        pool name
+    test
+        dry run; default: the minion's test setting
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.storage_pool_absent old-pool test=True
+
+    In an SLS (prefer the state ``incus_fleet.storage_pool_absent``):
+
+    .. code-block:: yaml
+
+        pool-old:
+          module.run:
+            - incus_fleet.storage_pool_absent:
+              - name: old-pool
+    """
+    return call("storage_pool.absent", {"name": name}, test, connection)
+
+
+def network_present(
+    name,
+    type=None,  # pylint: disable=redefined-builtin
+    network_type=None,
+    config=None,
+    member_config=None,
+    description=None,
+    test=None,
+    connection=None,
+):
+    """
+    Ensure managed network NAME exists on every member (``network.present``).
+
+    name
+        network name
+    type
+        bridge, macvlan, physical, ovn, ...; fixed once created
+    network_type
+        seed 001's spelling of ``type`` (give one of them)
+    config
+        network config; a member-specific key (``parent``,
+        ``bridge.external_interfaces``, ...) here is every member's value
+        unless member_config overrides it
+    member_config
+        ``{member: {key: value}}`` member-specific keys per member
+    description
+        network description
+    test
+        dry run; default: the minion's test setting
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.network_present lan type=macvlan config='{parent: eth1}'
+
+    In an SLS (prefer the state ``incus_fleet.network_present``):
+
+    .. code-block:: yaml
+
+        net-lan:
+          module.run:
+            - incus_fleet.network_present:
+              - name: lan
+              - type: macvlan
+    """
+    params = {
+        "name": name,
+        "type": type,
+        "network_type": network_type,
+        "config": config,
+        "member_config": member_config,
+        "description": description,
+    }
+    return call("network.present", params, test, connection)
+
+
+def network_absent(name, test=None, connection=None):
+    """
+    Delete managed network NAME from every member (``network.absent``);
+    refused, naming them, while anything uses it.
+
+    name
+        network name
+    test
+        dry run; default: the minion's test setting
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.network_absent lan test=True
+
+    In an SLS (prefer the state ``incus_fleet.network_absent``):
+
+    .. code-block:: yaml
+
+        net-old:
+          module.run:
+            - incus_fleet.network_absent:
+              - name: lan
+    """
+    return call("network.absent", {"name": name}, test, connection)
 
 
 # --------------------------------------------------------------------------

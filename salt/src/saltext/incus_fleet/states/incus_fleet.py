@@ -179,6 +179,8 @@ def cluster_member_present(
     config=None,
     description=None,
     member_config=None,
+    storage_pools=None,
+    networks=None,
     connection=None,
     **kwargs
 ):
@@ -220,6 +222,10 @@ def cluster_member_present(
     member_config
         per-member storage pool / network settings for the join (list of
         ``{entity, name, key, value}``); default: filled in by incus-fleet
+    storage_pools / networks
+        the cluster's pool and network definitions (pillar
+        ``incus:storage_pools`` / ``incus:networks``): a join takes this
+        member's member-specific keys (``source``, ``parent``, ...) from them
     connection
         protocol connection dict; default: ``incus_fleet.connection``
 
@@ -264,6 +270,8 @@ def cluster_member_present(
         "config": config,
         "description": description,
         "member_config": member_config,
+        "storage_pools": storage_pools,
+        "networks": networks,
     }
     response = __salt__["incus_fleet.member_present"](
         name, test=_test(), connection=connection, secrets=secrets, **params
@@ -298,7 +306,7 @@ def cluster_member_absent(name, force=False, evacuate=True, connection=None, **k
     return _to_ret(name, response, _test())
 
 
-def cluster_member_evacuated(name, mode=None, connection=None, **kwargs):
+def cluster_member_evacuated(name, mode=None, check=False, connection=None, **kwargs):
     """
     Maintenance: ensure member NAME is evacuated (its instances moved to the
     other members). Pair with cluster_member_restored afterwards.
@@ -308,6 +316,10 @@ def cluster_member_evacuated(name, mode=None, connection=None, **kwargs):
     mode
         auto, live-migrate, migrate or stop: overrides each instance's
         cluster.evacuate
+    check
+        first check that evacuating it keeps every stack's running replicas
+        at or above what update_config / max_replicas_per_node allow, and
+        refuse (naming the services) otherwise
     connection
         protocol connection dict; default: ``incus_fleet.connection``
 
@@ -318,7 +330,9 @@ def cluster_member_evacuated(name, mode=None, connection=None, **kwargs):
             - name: node3
             - mode: stop
     """
-    response = __salt__["incus_fleet.member_evacuate"](name, mode=mode, test=_test(), connection=connection)
+    response = __salt__["incus_fleet.member_evacuate"](
+        name, mode=mode, check=check or None, test=_test(), connection=connection
+    )
     return _to_ret(name, response, _test())
 
 
@@ -338,6 +352,211 @@ def cluster_member_restored(name, connection=None, **kwargs):
             - name: node3
     """
     response = __salt__["incus_fleet.member_restore"](name, test=_test(), connection=connection)
+    return _to_ret(name, response, _test())
+
+
+def status(name, healthy=True, member=None, connection=None, **kwargs):
+    """
+    Check the cluster's health (``cluster.status``): the state comment
+    carries the member count and every health warning (even member count,
+    voters short of cluster.max_voters, replicas concentrated on one failure
+    domain, pools not created everywhere). Changes nothing. With the
+    ``retry`` state option it waits for a healthy cluster, as the
+    maintenance orchestration does.
+
+    name
+        an ID for the check (free text)
+    healthy
+        fail unless every member is ONLINE and every storage pool is
+        created on every member (default True; False: only report)
+    member
+        fail unless this member is in the cluster and reachable (ONLINE or
+        EVACUATED)
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-cluster-healthy:
+          incus_fleet.status:
+            - name: cluster health
+            - retry:
+                attempts: 30
+                interval: 10
+    """
+    response = __salt__["incus_fleet.status"](connection=connection)
+    if response.get("error") or response.get("result") is False:
+        return _to_ret(name, response, False)
+    ret = {"name": name, "changes": {}, "result": True, "comment": response.get("comment") or ""}
+    warnings = list(response.get("warnings") or [])
+    if warnings:
+        ret["warnings"] = warnings
+    problems = []
+    members = {m.get("name"): m for m in response.get("members") or []}
+    if member:
+        status_ = str((members.get(member) or {}).get("status") or "")
+        if member not in members:
+            problems.append("member {} is not in the cluster".format(member))
+        elif status_.lower() not in ("online", "evacuated"):
+            problems.append("member {} is {}".format(member, status_ or "unreachable"))
+    if healthy and response.get("healthy") is not True:
+        down = sorted(
+            "{} {}".format(n, m.get("status")) for n, m in members.items()
+            if str(m.get("status") or "").lower() != "online"
+        )
+        problems.append(
+            "cluster is not healthy" + (" (members: {})".format(", ".join(down)) if down else "")
+        )
+    if problems:
+        ret["result"] = False
+        ret["comment"] = "; ".join(problems) + "\n" + ret["comment"]
+    return ret
+
+
+# --------------------------------------------------------------------------
+# storage pools and networks
+
+
+def storage_pool_present(
+    name, driver, config=None, member_config=None, description=None, connection=None, **kwargs
+):
+    """
+    Ensure storage pool NAME exists on every cluster member with this
+    config. On a cluster it is created in Incus's two phases (pending on
+    each member with its member-specific keys, then cluster-wide); a run
+    killed in between is finished by the next. Changed cluster-wide keys
+    are updated in place; a different driver is a conflict.
+
+    name
+        pool name
+    driver
+        dir, zfs, btrfs, lvm, ceph, ...
+    config
+        pool config; member-specific keys (``source``, ``size``, ...) here
+        apply to every member member_config does not override
+    member_config
+        ``{member: {key: value}}``: member-specific keys per member
+    description
+        pool description
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-pool-local:
+          incus_fleet.storage_pool_present:
+            - name: local
+            - driver: dir
+            - config:
+                source: /var/lib/incus/storage-pools/local
+            - member_config:
+                node3: {source: /srv/incus/local}
+            - description: Local storage pool
+    """
+    response = __salt__["incus_fleet.storage_pool_present"](
+        name,
+        driver,
+        config=config,
+        member_config=member_config,
+        description=description,
+        test=_test(),
+        connection=connection,
+    )
+    return _to_ret(name, response, _test())
+
+
+def storage_pool_absent(name, connection=None, **kwargs):
+    """
+    Ensure storage pool NAME is gone from every member. Refused, naming
+    them, while instances, volumes or profiles use it.
+
+    name
+        pool name
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-pool-old:
+          incus_fleet.storage_pool_absent:
+            - name: old-pool
+    """
+    response = __salt__["incus_fleet.storage_pool_absent"](name, test=_test(), connection=connection)
+    return _to_ret(name, response, _test())
+
+
+def network_present(
+    name,
+    type=None,  # pylint: disable=redefined-builtin
+    network_type=None,
+    config=None,
+    member_config=None,
+    description=None,
+    connection=None,
+    **kwargs
+):
+    """
+    Ensure managed network NAME exists on every cluster member with this
+    config (two-phase create on a cluster; ovn: cluster-wide only). A
+    different type is a conflict.
+
+    name
+        network name
+    type
+        bridge, macvlan, physical, ovn, ...
+    network_type
+        seed 001's spelling of ``type`` (give one of them)
+    config
+        network config; member-specific keys (``parent``,
+        ``bridge.external_interfaces``, ...) here apply to every member
+        member_config does not override
+    member_config
+        ``{member: {key: value}}``: member-specific keys per member
+    description
+        network description
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-network-lan:
+          incus_fleet.network_present:
+            - name: lan
+            - network_type: macvlan
+            - config: {parent: eth1}
+            - member_config:
+                node3: {parent: eth2}
+    """
+    response = __salt__["incus_fleet.network_present"](
+        name,
+        type=type,
+        network_type=network_type,
+        config=config,
+        member_config=member_config,
+        description=description,
+        test=_test(),
+        connection=connection,
+    )
+    return _to_ret(name, response, _test())
+
+
+def network_absent(name, connection=None, **kwargs):
+    """
+    Ensure managed network NAME is gone from every member. Refused, naming
+    them, while instances or profiles use it.
+
+    name
+        network name
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    .. code-block:: yaml
+
+        incus-network-old:
+          incus_fleet.network_absent:
+            - name: lan
+    """
+    response = __salt__["incus_fleet.network_absent"](name, test=_test(), connection=connection)
     return _to_ret(name, response, _test())
 
 
@@ -513,6 +732,10 @@ def mod_watch(name, sfun=None, **kwargs):
         "cluster_member_absent": cluster_member_absent,
         "cluster_member_evacuated": cluster_member_evacuated,
         "cluster_member_restored": cluster_member_restored,
+        "storage_pool_present": storage_pool_present,
+        "storage_pool_absent": storage_pool_absent,
+        "network_present": network_present,
+        "network_absent": network_absent,
     }
     if sfun not in funcs:
         return _fail(name, "incus_fleet.{} does not support watch".format(sfun))
