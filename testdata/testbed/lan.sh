@@ -41,6 +41,9 @@ netns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 lan_up() {
 	command -v dnsmasq >/dev/null || die "dnsmasq missing: run install.sh"
 	mkdir -p "$LAN_STATE"
+	# down reads these back: a bed is torn down by its TESTBED_DIR alone, and
+	# must never take another bed's LAN (names from another port base).
+	printf 'LAN_BRIDGE=%s\nLAN_NETNS=%s\nLAN_VETH_HOST=%s\n' "$LAN_BRIDGE" "$LAN_NETNS" "$LAN_VETH_HOST" >"$LAN_STATE/names"
 	if ! link_exists "$LAN_BRIDGE"; then
 		log "creating isolated bridge $LAN_BRIDGE (no uplink, no address)"
 		ip link add "$LAN_BRIDGE" type bridge stp_state 0 forward_delay 0
@@ -91,6 +94,12 @@ lan_up() {
 }
 
 lan_down() {
+	if [[ ! -s $LAN_STATE/names ]]; then
+		log "no LAN recorded under $LAN_STATE; nothing to remove"
+		return 0
+	fi
+	# shellcheck disable=SC1091
+	source "$LAN_STATE/names"
 	if dnsmasq_running; then
 		log "stopping dnsmasq (pid $(<"$DNSMASQ_PID"))"
 		kill "$(<"$DNSMASQ_PID")" 2>/dev/null || true
