@@ -10,6 +10,8 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
@@ -29,7 +31,10 @@ func (c *Client) pushFiles(ctx context.Context, stack, instance string, files []
 				continue
 			}
 			// An existing directory is left as it is (Incus answers success).
-			if err := c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil); err != nil {
+			err := retryForkfile(ctx, func() error {
+				return c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil)
+			})
+			if err != nil {
 				return classify(err, "create directory %s in %s for %s", dir, instance, f.Source)
 			}
 			made[dir] = true
@@ -38,7 +43,8 @@ func (c *Client) pushFiles(ctx context.Context, stack, instance string, files []
 		// image's own copy is removed first; a missing one is the usual case.
 		_ = c.deleteFile(ctx, stack, instance, f.Target)
 		meta := fileMeta{kind: "file", mode: os.FileMode(f.Mode), uid: f.UID, gid: f.GID}
-		if err := c.writeFile(ctx, stack, instance, f.Target, meta, f.Content); err != nil {
+		err := retryForkfile(ctx, func() error { return c.writeFile(ctx, stack, instance, f.Target, meta, f.Content) })
+		if err != nil {
 			return classify(err, "copy %s to %s in %s", f.Source, f.Target, instance)
 		}
 	}
@@ -114,4 +120,23 @@ func parentDirs(target string) []string {
 		out[i], out[j] = out[j], out[i]
 	}
 	return out
+}
+
+// retryForkfile retries a file API call that failed because Incus's file
+// helper for the instance went away under it ("forkfile.sock: no such
+// file"): the instance changed state meanwhile, e.g. a start or stop that a
+// killed run left in flight finished. A few short tries, then the error.
+func retryForkfile(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = fn(); err == nil || !strings.Contains(err.Error(), "forkfile") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -55,8 +56,16 @@ func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := c.instanceNetState(ctx, stack, instance)
+		if err != nil && strings.Contains(err.Error(), "Invalid PID") {
+			// A one-shot service (service_completed_successfully) may
+			// have exited already: Incus cannot read a state then.
+			return nil, nil, nil
+		}
 		if err != nil {
 			return nil, nil, err
+		}
+		if st.Status != "" && st.Status != "Running" {
+			return nil, nil, nil // stopped: it has no address to publish
 		}
 		addrs := map[string]string{}
 		var missing []string

@@ -14,11 +14,13 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 )
 
-// crashVolumesCompose: db with a per-slot volume, optionally kept off node1.
-func crashVolumesCompose(replicas int, notOn string) string {
+// crashVolumesCompose: db with a per-slot volume, optionally pinned to one
+// member (pinned, not merely kept off one: other stacks on the bed, such as
+// the demo, change which member the spread picks).
+func crashVolumesCompose(replicas int, on string) string {
 	placement := ""
-	if notOn != "" {
-		placement = fmt.Sprintf("\n      placement: {constraints: [\"node.hostname != %s\"]}", notOn)
+	if on != "" {
+		placement = fmt.Sprintf("\n      placement: {constraints: [\"node.hostname == %s\"]}", on)
 	}
 	return fmt.Sprintf(`
 services:
@@ -49,7 +51,7 @@ func TestVolumesCrashPoints(t *testing.T) {
 	}{
 		{"volume-created:1", "", crashVolumesCompose(2, ""), nil, 2, []string{"data-1", "data-2"}},
 		{"created-not-started:1", "", crashVolumesCompose(2, ""), nil, 2, []string{"data-1", "data-2"}},
-		{"volume-copied:1", crashVolumesCompose(1, "node2"), crashVolumesCompose(1, "node1"), map[string]any{"move_volumes": true}, 1, []string{"data-1"}},
+		{"volume-copied:1", crashVolumesCompose(1, "node1"), crashVolumesCompose(1, "node2"), map[string]any{"move_volumes": true}, 1, []string{"data-1"}},
 		{"volume-deleted:1", crashVolumesCompose(3, ""), crashVolumesCompose(1, ""), map[string]any{"prune_volumes": true}, 1, []string{"data-1"}},
 	}
 	for i, c := range cases {

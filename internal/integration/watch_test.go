@@ -66,6 +66,11 @@ func TestWatchRecreatesLostReplicas(t *testing.T) {
 		t.Fatalf("want one replica on each of 4 members: %v", before)
 	}
 	w := startWatch(t, stack, file)
+	// Crash only after the start reconcile: a crash during it is absorbed
+	// by that reconcile, and this test is about the member poll noticing.
+	waitFor(t, 30*time.Second, "the start reconcile", func() (bool, string) {
+		return strings.Contains(w.log(), "reconcile #1 (start)"), w.log()
+	})
 
 	crashed := time.Now()
 	if err := testbedScript(t, "member.sh", "crash", spareName); err != nil {
