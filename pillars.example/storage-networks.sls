@@ -17,6 +17,10 @@ incus:
       config:
         source: /var/lib/incus/storage-pools/local
       description: Local storage pool
+      # Stack instances take their root disk from this pool: the default
+      # profile gets a root disk on it (a fresh Incus has none). Ours, not
+      # the seed's; at most one pool says so.
+      default_root: true
       # member-specific keys for one member:
       # member_config:
       #   node3:

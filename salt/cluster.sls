@@ -100,7 +100,7 @@ incus-pool-{{ pool }}:
   incus_fleet.storage_pool_present:
     - name: {{ pool | json }}
     - driver: {{ spec.get('driver', 'dir') | json }}
-{%-       for key in ['config', 'member_config', 'description'] %}
+{%-       for key in ['config', 'member_config', 'description', 'default_root'] %}
 {%-         if spec[key] is defined %}
     - {{ key }}: {{ spec[key] | json }}
 {%-         endif %}

@@ -24,19 +24,26 @@ func networkCommand() *cli.Command {
 		"`TYPE`: bridge, macvlan, physical, sriov, ovn, ...")
 }
 
+// defaultRootFlag exists for pools only.
+var defaultRootFlag = &cli.BoolFlag{Name: "default-root", Usage: "stack instances take their root disk from this pool: add it to the default profile when that has none"}
+
 func resourceCommand(name, usage, action, typeParam, typeUsage string) *cli.Command {
 	nameFlag := &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "its `NAME`"}
+	presentFlags := []cli.Flag{nameFlag,
+		&cli.StringFlag{Name: typeParam, Required: true, Usage: typeUsage},
+		&cli.StringSliceFlag{Name: "config", Aliases: []string{"c"}, Usage: "`KEY=VALUE` (repeatable; a member-specific key here applies to every member)"},
+		&cli.StringSliceFlag{Name: "member-config", Aliases: []string{"m"}, Usage: "`MEMBER:KEY=VALUE` member-specific key of one member (repeatable)"},
+		&cli.StringFlag{Name: "description", Usage: "`TEXT`"},
+		dryRunFlag, jsonFlag}
+	if action == "storage_pool" {
+		presentFlags = append(presentFlags, defaultRootFlag)
+	}
 	return &cli.Command{
 		Name:  name,
 		Usage: usage,
 		Subcommands: []*cli.Command{
 			{Name: "present", Usage: "create it on every member (two-phase on a cluster), finish a half-done create, or update it in place",
-				Flags: []cli.Flag{nameFlag,
-					&cli.StringFlag{Name: typeParam, Required: true, Usage: typeUsage},
-					&cli.StringSliceFlag{Name: "config", Aliases: []string{"c"}, Usage: "`KEY=VALUE` (repeatable; a member-specific key here applies to every member)"},
-					&cli.StringSliceFlag{Name: "member-config", Aliases: []string{"m"}, Usage: "`MEMBER:KEY=VALUE` member-specific key of one member (repeatable)"},
-					&cli.StringFlag{Name: "description", Usage: "`TEXT`"},
-					dryRunFlag, jsonFlag},
+				Flags: presentFlags,
 				Action: func(c *cli.Context) error {
 					params := map[string]any{"name": c.String("name"), typeParam: c.String(typeParam)}
 					if kv := c.StringSlice("config"); len(kv) > 0 {
@@ -51,6 +58,9 @@ func resourceCommand(name, usage, action, typeParam, typeUsage string) *cli.Comm
 					}
 					if c.IsSet("description") {
 						params["description"] = c.String("description")
+					}
+					if c.Bool("default-root") {
+						params["default_root"] = true
 					}
 					return render(c, runRequest(c, request(action+".present", c.Bool("dry-run"), params)), printChanges)
 				}},

@@ -21,6 +21,7 @@ type resourceParams struct {
 	Config       map[string]string            `json:"config"`
 	MemberConfig map[string]map[string]string `json:"member_config"`
 	Description  *string                      `json:"description"`
+	DefaultRoot  bool                         `json:"default_root"` // pools: the default profile's root disk
 }
 
 func storagePoolPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
@@ -41,10 +42,10 @@ func networkAbsent(ctx context.Context, e *env, req *protocol.Request) (protocol
 
 // resourceRun connects and reads what every run needs: the collection and
 // the cluster's members.
-func resourceRun(ctx context.Context, e *env, req *protocol.Request, k clusterres.Kind, p *resourceParams) (*clusterres.Run, error) {
+func resourceRun(ctx context.Context, e *env, req *protocol.Request, k clusterres.Kind, p *resourceParams) (*clusterres.Run, *incus.Client, error) {
 	c, err := decodeAndConnect(ctx, req, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	api := c.StoragePools()
 	if k.Key == clusterres.Network.Key {
@@ -56,7 +57,7 @@ func resourceRun(ctx context.Context, e *env, req *protocol.Request, k clusterre
 	}
 	members, err := c.ClusterMembers(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := make([]string, 0, len(members))
 	for _, m := range members {
@@ -65,12 +66,12 @@ func resourceRun(ctx context.Context, e *env, req *protocol.Request, k clusterre
 	return &clusterres.Run{Kind: k, Test: req.Test,
 		Server:   clusterres.Server{API: api, Clustered: c.Clustered(), Self: c.ServerName(), Members: names},
 		Progress: func(format string, args ...any) { fmt.Fprintf(e.stderr, "incus-fleet: "+format+"\n", args...) },
-	}, nil
+	}, c, nil
 }
 
 func resourcePresent(ctx context.Context, e *env, req *protocol.Request, k clusterres.Kind) (protocol.Response, error) {
 	var p resourceParams
-	run, err := resourceRun(ctx, e, req, k, &p)
+	run, c, err := resourceRun(ctx, e, req, k, &p)
 	if err != nil {
 		return protocol.Response{}, err
 	}
@@ -80,13 +81,24 @@ func resourcePresent(ctx context.Context, e *env, req *protocol.Request, k clust
 			return protocol.Response{}, err
 		}
 	}
+	var root *defaultRoot
+	if p.DefaultRoot {
+		// Checked before the pool is touched: a profile that cannot take
+		// the root disk leaves everything as it was.
+		if root, err = checkDefaultRoot(ctx, c, p.Name); err != nil {
+			return protocol.Response{}, err
+		}
+	}
 	err = run.Present(ctx, clusterres.Spec{Name: p.Name, Type: typ, Config: p.Config, MemberConfig: p.MemberConfig, Description: p.Description})
+	if err == nil && root != nil {
+		err = root.apply(ctx, c, run)
+	}
 	return resourceResponse(run, p.Name, "present"), err
 }
 
 func resourceAbsent(ctx context.Context, e *env, req *protocol.Request, k clusterres.Kind) (protocol.Response, error) {
 	var p resourceParams
-	run, err := resourceRun(ctx, e, req, k, &p)
+	run, _, err := resourceRun(ctx, e, req, k, &p)
 	if err != nil {
 		return protocol.Response{}, err
 	}

@@ -26,7 +26,7 @@ func (r *Run) Absent(ctx context.Context, name string) error {
 			r.Kind.Noun, name, strings.Join(users, ", "), r.Kind.Noun, incus.ErrConflict)
 	}
 	old := map[string]any{r.Kind.TypeParam: cur.Type, "config": cur.Config, "description": cur.Description, "status": cur.Status}
-	err = r.step(Change{Key: r.Kind.Key, Old: old, New: nil}, func() error {
+	err = r.Step(Change{Key: r.Kind.Key, Old: old, New: nil}, func() error {
 		r.progress("deleting %s %s", r.Kind.Noun, name)
 		return r.Server.API.Delete(ctx, name)
 	})

@@ -51,9 +51,9 @@ func (r *Run) progress(format string, args ...any) {
 	}
 }
 
-// step records a change and, outside test mode, carries it out; a failed
+// Step records a change and, outside test mode, carries it out; a failed
 // step records nothing, so the changes say exactly what was done.
-func (r *Run) step(c Change, do func() error) error {
+func (r *Run) Step(c Change, do func() error) error {
 	if !r.Test {
 		if err := do(); err != nil {
 			return err
@@ -156,7 +156,7 @@ func (r *Run) create(ctx context.Context, s Spec, cur *incus.ResourceRecord) err
 				continue
 			}
 			cfg := nonEmpty(r.Kind.ForMember(s, m))
-			err := r.step(Change{Key: "pending." + m, Old: nil, New: cfg}, func() error {
+			err := r.Step(Change{Key: "pending." + m, Old: nil, New: cfg}, func() error {
 				r.progress("defining %s %s on %s (pending)", r.Kind.Noun, s.Name, m)
 				return lostRace(r.Server.API.CreatePending(ctx, s.Name, s.Type, m, cfg), "already defined on", "not in pending state")
 			})
@@ -189,7 +189,7 @@ func (r *Run) createGlobal(ctx context.Context, s Spec, desc string, cfg map[str
 	if cur != nil {
 		verb = "finishing the create of"
 	}
-	err := r.step(Change{Key: r.Kind.Key, Old: nil, New: map[string]any{r.Kind.TypeParam: s.Type, "config": cfg, "description": desc}}, func() error {
+	err := r.Step(Change{Key: r.Kind.Key, Old: nil, New: map[string]any{r.Kind.TypeParam: s.Type, "config": cfg, "description": desc}}, func() error {
 		r.progress("%s %s %s on the whole cluster", verb, r.Kind.Noun, s.Name)
 		return lostRace(r.Server.API.Create(ctx, s.Name, s.Type, desc, send), "is already created")
 	})

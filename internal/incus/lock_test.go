@@ -218,7 +218,13 @@ func TestLockTakeoverOfStaleLockIsAtomic(t *testing.T) {
 		l, err := c.AcquireLock(context.Background(), stack, 4*lockLease)
 		bDone <- result{l, err}
 	}()
-	<-bPaused
+	select {
+	case <-bPaused:
+	case r := <-bDone:
+		t.Fatalf("waiter B ended before it judged the lock stale: %v", r.err)
+	case <-time.After(8 * lockLease):
+		t.Fatal("waiter B never judged the stale lock stale")
+	}
 	a, err := c.AcquireLock(context.Background(), stack, 4*lockLease)
 	if err != nil {
 		close(aHolds)
@@ -245,7 +251,12 @@ func TestLockTakeoverOfStaleLockIsAtomic(t *testing.T) {
 	if err := a.Release(); err != nil {
 		t.Fatalf("A release: %v", err)
 	}
-	r := <-bDone // B gets it once A releases
+	var r result
+	select {
+	case r = <-bDone: // B gets it once A releases
+	case <-time.After(8 * lockLease):
+		t.Fatal("waiter B still waits long after A released the lock")
+	}
 	if r.err != nil {
 		t.Fatalf("B after A released: %v", r.err)
 	}

@@ -54,7 +54,10 @@ func (w *lockWaiter) observe(ctx context.Context, held *seenLock) (took bool, er
 		w.warnings = append(w.warnings, fmt.Sprintf("the lock of stack %s (profile %s in project default) held a record incus-fleet cannot read; "+
 			"it was taken over after it stayed unchanged for %s: check nothing else uses that profile name", w.stack, LockName(w.stack), lockLease))
 	}
-	return true, nil
+	// Only a takeover that removed the stale lock skips the wait: when
+	// another waiter got in first, this one waits (and times out) like any
+	// other, instead of retrying at once for ever.
+	return ok, nil
 }
 
 // takeOver removes the stale lock holding exactly raw, atomically: it is
@@ -81,14 +84,19 @@ func (c *Client) takeOver(ctx context.Context, stack, raw string) (bool, error) 
 		return false, classify(err, "take over the stale lock of stack %s", stack)
 	}
 	var p Profile
-	if _, err := c.call(ctx, http.MethodGet, profilePath(tomb), s, nil, &p); err == nil && p.Description != raw {
-		// Renamed a fresh lock: give it back to its holder.
-		if _, err := c.call(ctx, http.MethodPost, profilePath(tomb), s, map[string]string{"name": LockName(stack)}, nil); err == nil {
-			return false, nil
+	if _, err := c.call(ctx, http.MethodGet, profilePath(tomb), s, nil, &p); err != nil {
+		return false, classify(err, "read the lock of stack %s after renaming it to %s", stack, tomb)
+	}
+	if p.Description != raw {
+		// Renamed a fresh lock: give it back to its holder, and never
+		// delete it (its holder is alive).
+		if _, err := c.call(ctx, http.MethodPost, profilePath(tomb), s, map[string]string{"name": LockName(stack)}, nil); err != nil {
+			return false, classify(err, "give the lock of stack %s back to its holder (profile %s, renamed by a stale-lock takeover): rename it to %s", stack, tomb, LockName(stack))
 		}
+		return false, nil
 	}
 	if _, err := c.call(ctx, http.MethodDelete, profilePath(tomb), s, nil, nil); err != nil && !isNotFound(err) {
 		return false, classify(err, "remove the stale lock of stack %s (now profile %s)", stack, tomb)
 	}
-	return p.Description == raw, nil
+	return true, nil
 }

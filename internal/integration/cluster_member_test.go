@@ -92,6 +92,7 @@ func TestClusterMembership(t *testing.T) {
 		t.Fatalf("pool local on m2: %+v, %v (want its source inside m2's directory)", pool, err)
 	}
 	mustNoChange(t, b.call(t, "m2", "cluster.member.present", false, join2))
+	checkDefaultRoot(t, b, m1)
 
 	// Join m3 with a join token issued out of band.
 	token, tokenSecret, err := m1.IssueJoinToken("m3")

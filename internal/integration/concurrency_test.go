@@ -10,15 +10,20 @@ import (
 )
 
 // TestConcurrentApplies runs two `incus-fleet call` processes on the same
-// stack at once, 20 times, alternating the spec so both have work to do.
+// stack at once, concurrentRounds times, alternating the spec so both have work to do.
 // The lock in Incus lets one act; the other waits and finds nothing left.
 // Both must succeed and the stack must never hold a duplicate slot.
+//
+// Without the lock every round produced duplicates, so 8 rounds are enough
+// to fail; more only made the suite longer.
+const concurrentRounds = 8
+
 func TestConcurrentApplies(t *testing.T) {
 	srv := testbed(t)
 	const stack = "it-concurrent"
 	cleanup(t, stack)
 	duplicates := 0
-	for i := 0; i < 20; i++ {
+	for i := 0; i < concurrentRounds; i++ {
 		compose := fmt.Sprintf("services:\n  web:\n    image: busybox\n    environment: {V: \"%d\"}\n    deploy:\n      replicas: 2\n      update_config: {monitor: 1ms, parallelism: 0}\n", i)
 		req, _ := json.Marshal(map[string]any{"version": 1, "action": "stack.present",
 			"params": map[string]any{"name": stack, "compose_yaml": compose}})
@@ -58,5 +63,5 @@ func TestConcurrentApplies(t *testing.T) {
 			t.Errorf("round %d: %d instances, want 2: %v", i, len(insts), insts)
 		}
 	}
-	t.Logf("20 rounds of two concurrent applies: %d duplicates", duplicates)
+	t.Logf("%d rounds of two concurrent applies: %d duplicates", concurrentRounds, duplicates)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 )
 
@@ -32,11 +33,7 @@ services:
 // stopped, the lock free, the record written, and a further run a no-op.
 func TestCrashConsistency(t *testing.T) {
 	srv := testbed(t)
-	cases := []struct {
-		point      string
-		from, to   string // compose before the crashing run ("" = no stack) and of it
-		toReplicas int
-	}{
+	cases := []crashCase{
 		{"project-created", "", crashCompose(1, 3), 3},
 		{"locked", "", crashCompose(1, 3), 3},
 		{"created-not-started:1", "", crashCompose(1, 3), 3},
@@ -58,29 +55,45 @@ func TestCrashConsistency(t *testing.T) {
 		{"gate-passed-not-recorded:4", crashCompose(1, 3), crashCompose(2, 3), 3},
 		{"update-recorded", crashCompose(1, 3), crashCompose(2, 3), 3},
 	}
-	converged := 0
-	for i, c := range cases {
-		ok := t.Run(c.point, func(t *testing.T) {
-			stack := fmt.Sprintf("it-crash-%d", i)
-			cleanup(t, stack)
-			if c.from != "" {
-				call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.from}).mustSucceed(t)
-			}
-			if !crashRun(t, stack, c.to, c.point) {
-				t.Fatalf("the run was not killed at %s: the crash point is not on this path", c.point)
-			}
-			call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
-			checkConverged(t, srv, stack, map[string]int{"web": c.toReplicas, "api": 2})
-			again := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
-			if len(again.Changes) != 0 {
-				t.Errorf("after recovery a further run still changes %s", again.Raw)
-			}
-		})
-		if ok {
-			converged++
+	// Every point has a stack of its own, so the points run side by side
+	// (up to go test's -parallel at once).
+	var converged atomic.Int32
+	t.Run("points", func(t *testing.T) {
+		for i, c := range cases {
+			t.Run(c.point, func(t *testing.T) {
+				t.Parallel()
+				if c.converges(t, srv, fmt.Sprintf("it-crash-%d", i)) {
+					converged.Add(1)
+				}
+			})
 		}
+	})
+	t.Logf("converged after %d of %d crash points", converged.Load(), len(cases))
+}
+
+type crashCase struct {
+	point      string
+	from, to   string // compose before the crashing run ("" = no stack) and of it
+	toReplicas int
+}
+
+// converges kills a run at the point, then checks that the next run
+// converges the stack and the one after changes nothing.
+func (c crashCase) converges(t *testing.T, srv *bedClient, stack string) bool {
+	cleanup(t, stack)
+	if c.from != "" {
+		call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.from}).mustSucceed(t)
 	}
-	t.Logf("converged after %d of %d crash points", converged, len(cases))
+	if !crashRun(t, stack, c.to, c.point) {
+		t.Fatalf("the run was not killed at %s: the crash point is not on this path", c.point)
+	}
+	call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
+	checkConverged(t, srv, stack, map[string]int{"web": c.toReplicas, "api": 2})
+	again := call(t, "stack.present", false, map[string]any{"name": stack, "compose_yaml": c.to}).mustSucceed(t)
+	if len(again.Changes) != 0 {
+		t.Errorf("after recovery a further run still changes %s", again.Raw)
+	}
+	return !t.Failed()
 }
 
 // crashRun runs stack.present in a subprocess armed to SIGKILL itself at a

@@ -152,7 +152,7 @@ def test_storage_pools_and_networks_from_the_seed_format(fleet):
     node1 = show(fleet, "node1", "incus.cluster")  # bootstrap member = manager
     assert node1["incus-pool-local"] == ("incus_fleet.storage_pool_present", {
         "name": "local", "driver": "dir", "config": {"source": "/var/lib/incus/storage-pools/local"},
-        "description": "Local storage pool", "require": [{"incus_fleet": "incus-member"}]})
+        "description": "Local storage pool", "default_root": True, "require": [{"incus_fleet": "incus-member"}]})
     assert node1["incus-pool-ceph-pool"][1]["driver"] == "ceph"
     assert node1["incus-pool-ceph-pool"][1]["config"]["ceph.osd.pg_num"] == "32"
     fun, args = node1["incus-network-ovn-cluster"]

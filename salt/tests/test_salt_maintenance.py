@@ -80,7 +80,7 @@ def bed(master_fleet, tmp_path_factory):
     for source in b.sources.values():
         os.makedirs(source)  # Incus's dir driver wants an existing, empty source
     incus["storage_pools"] = {"local": {
-        "driver": "dir", "description": "Local storage pool",
+        "driver": "dir", "description": "Local storage pool", "default_root": True,
         "member_config": {m: {"source": src} for m, src in b.sources.items()}}}
     incus["maintenance"] = {"order": [b.m3, b.m1, b.m2], "states": ["maint"],
                             "wait_attempts": 30, "wait_interval": 2}
@@ -165,13 +165,11 @@ services:
 
 
 def test_maintenance_check_refuses_and_stops_the_run(bed):
-    # The operator's part: an image and the default profile's root disk.
+    # The operator's part: an image (it stands in for an image server;
+    # the root disk came from pillar, default_root).
     image = os.path.join(os.environ["INCUS_FLEET_TESTBED"], "image")
     incus = "env -u INCUS_SOCKET INCUS_DIR={} incus --force-local".format(bed.fleet.incus_dir(bed.m1))
-    script = " && ".join([
-        incus + " profile device add default root disk path=/ pool=local",
-        incus + " image import {}/meta.tar.gz {}/rootfs.tar.gz --alias busybox".format(image, image),
-    ])
+    script = incus + " image import {}/meta.tar.gz {}/rootfs.tar.gz --alias busybox".format(image, image)
     result = bed.fleet.salt(bed.m1, "cmd.run", script, python_shell=True)
     assert result.returncode == 0, result.stdout
     # Both replicas pinned to m3: evacuating it would leave 0 of 2 running,

@@ -78,6 +78,12 @@ def render_pillar(fleet, cert, key):
         for name, member in incus["cluster_members"].items()
     }
     incus["trust"] = {"client_cert": cert, "client_key": key}
+    # Storage from pillar in seed 001's format: the manager creates the
+    # pool after the bootstrap, the joins get it, and stack instances take
+    # their root disk from it (default_root). Only its `dir` pool: Ceph and
+    # OVN need kernel features this machine lacks.
+    pools = load_example("storage-networks.sls")["incus"]["storage_pools"]
+    incus["storage_pools"] = {"local": dict(pools["local"], config={})}
     stack = copy.deepcopy(stacks[STACK])
     stack["compose_yaml"] = stack["compose_yaml"].replace("delay: 10s", "delay: 1s")
     incus["stacks"] = {STACK: stack}
@@ -120,17 +126,17 @@ def stack_instances(w):
 
 
 def test_machines_prepared_through_the_master(walk):
-    """Storage and the image are the operator's, done on the first machine
-    before it becomes a cluster; here through the master too (cmd.run)."""
+    """The machines are empty: no pool, no root disk in the default profile
+    (pillar brings both). The image stands in for an image server, which
+    cannot be reached here: imported on the first machine, through the
+    master (cmd.run)."""
     image = os.path.join(os.environ["INCUS_FLEET_TESTBED"], "image")
     incus = "env -u INCUS_SOCKET INCUS_DIR={} incus --force-local".format(walk.fleet.incus_dir(walk.m1))
-    script = " && ".join([
-        incus + " storage create local dir",
-        incus + " profile device add default root disk path=/ pool=local",
-        incus + " image import {}/meta.tar.gz {}/rootfs.tar.gz --alias busybox".format(image, image),
-    ])
+    script = incus + " image import {}/meta.tar.gz {}/rootfs.tar.gz --alias busybox".format(image, image)
     result = walk.fleet.salt(walk.m1, "cmd.run", script, python_shell=True)
     assert result.returncode == 0, result.stdout
+    result = walk.fleet.salt(walk.m1, "cmd.run", incus + " storage list -f csv -c n", python_shell=True)
+    assert result.returncode == 0 and "local" not in str(result.data), result.stdout
 
 
 def test_orchestrate_bootstraps_and_joins_from_pillar(walk):
@@ -141,6 +147,10 @@ def test_orchestrate_bootstraps_and_joins_from_pillar(walk):
     assert all(m["status"] == "Online" for m in members.values()), members
     # Joined members answer on their own daemon too: one cluster.
     assert sorted(status(walk, walk.m3)) == walk.fleet.ids
+    # The pool from pillar is on every member, each with its own source.
+    resp = walk.fleet.fleet_call(walk.m1, "cluster.status")
+    pools = {p["name"]: p["members"] for p in resp["storage_pools"]}
+    assert pools["local"] == {m: "Created" for m in walk.fleet.ids}, pools
 
 
 def test_labels_and_failure_domains_from_pillar(walk):

@@ -288,6 +288,8 @@ def test_pool_and_network_states_pass_params_and_test_mode(st):
     assert last_request(st)["action"] == "storage_pool.present"
     assert last_request(st)["params"] == {"name": "local", "driver": "dir", "config": {"source": "/srv/p"},
                                           "member_config": {"node2": {"source": "/srv/q"}}, "description": "d"}
+    st.storage_pool_present("local", driver="dir", default_root=True)
+    assert last_request(st)["params"] == {"name": "local", "driver": "dir", "default_root": True}
     st.__opts__["test"] = True
     try:
         st.network_present("lan", network_type="macvlan", config={"parent": "eth1"})

@@ -394,9 +394,8 @@ def member_restore(name, test=None, connection=None):
 # storage pools and networks
 
 
-def storage_pool_present(
-    name, driver, config=None, member_config=None, description=None, test=None, connection=None
-):
+def storage_pool_present(name, driver, config=None, member_config=None, description=None,
+                         default_root=False, test=None, connection=None):
     """
     Ensure storage pool NAME exists on every member (``storage_pool.present``;
     on a cluster Incus's two phases: pending per member, then cluster-wide).
@@ -412,6 +411,10 @@ def storage_pool_present(
         ``{member: {key: value}}`` member-specific keys per member
     description
         pool description
+    default_root
+        ``True``: stack instances take their root disk from this pool (the
+        default profile gets a root disk on it when it has none; one on
+        another pool is a conflict, checked before anything changes)
     test
         dry run; default: the minion's test setting
     connection
@@ -421,7 +424,7 @@ def storage_pool_present(
 
     .. code-block:: bash
 
-        salt node1 incus_fleet.storage_pool_present local dir config='{source: /srv/local}'
+        salt node1 incus_fleet.storage_pool_present local dir config='{source: /srv/local}' default_root=True
 
     In an SLS (prefer the state ``incus_fleet.storage_pool_present``):
 
@@ -440,6 +443,8 @@ def storage_pool_present(
         "member_config": member_config,
         "description": description,
     }
+    if default_root:
+        params["default_root"] = True
     return call("storage_pool.present", params, test, connection)
 
 

@@ -418,7 +418,14 @@ def status(name, healthy=True, member=None, connection=None, **kwargs):
 
 
 def storage_pool_present(
-    name, driver, config=None, member_config=None, description=None, connection=None, **kwargs
+    name,
+    driver,
+    config=None,
+    member_config=None,
+    description=None,
+    default_root=False,
+    connection=None,
+    **kwargs,
 ):
     """
     Ensure storage pool NAME exists on every cluster member with this
@@ -438,6 +445,11 @@ def storage_pool_present(
         ``{member: {key: value}}``: member-specific keys per member
     description
         pool description
+    default_root
+        ``True``: stack instances take their root disk from this pool: the
+        default profile gets a root disk on it when it has none (a fresh
+        Incus has none, and no instance can start without it); one already
+        on another pool is a conflict, checked before anything changes
     connection
         protocol connection dict; default: ``incus_fleet.connection``
 
@@ -452,6 +464,7 @@ def storage_pool_present(
             - member_config:
                 node3: {source: /srv/incus/local}
             - description: Local storage pool
+            - default_root: true
     """
     response = __salt__["incus_fleet.storage_pool_present"](
         name,
@@ -459,6 +472,7 @@ def storage_pool_present(
         config=config,
         member_config=member_config,
         description=description,
+        default_root=default_root,
         test=_test(),
         connection=connection,
     )
