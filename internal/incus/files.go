@@ -125,18 +125,26 @@ func parentDirs(target string) []string {
 // retryForkfile retries a file API call that failed because Incus's file
 // helper for the instance went away under it ("forkfile.sock: no such
 // file"): the instance changed state meanwhile, e.g. a start or stop that a
-// killed run left in flight finished. A few short tries, then the error.
+// killed run left in flight finished, or (seen under load, many instances
+// created at once) the helper of a stopped instance exited while Incus
+// still handed out its socket. Tries with a growing pause (about 9 s in
+// all), then the error.
 func retryForkfile(ctx context.Context, fn func() error) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = fn(); err == nil || !strings.Contains(err.Error(), "forkfile") {
+	for attempt := 1; attempt <= forkfileTries; attempt++ {
+		if err = fn(); err == nil || !strings.Contains(err.Error(), "forkfile") || attempt == forkfileTries {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(time.Duration(attempt) * forkfilePause):
 		}
 	}
 	return err
 }
+
+const (
+	forkfileTries = 8
+	forkfilePause = 250 * time.Millisecond
+)

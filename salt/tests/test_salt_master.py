@@ -3,7 +3,9 @@ salt-minions (pytest-salt-factories), one per fresh, empty incusd, driven
 only from the master:
 
 1. `salt-run state.orchestrate incus.orch.cluster` bootstraps salt-m1 and
-   joins salt-m2 and salt-m3, the fleet certificate and key from pillar;
+   joins salt-m2 and salt-m3, the fleet certificate and key from pillar,
+   and creates the storage pool (the default profile's root disk) and a
+   macvlan network from pillar: no manual `incus` command;
 2. labels and failure domains come from pillar;
 3. a highstate on the manager deploys a stack from the `stacks` pillar;
 4. test=True shows the exact plan of a pillar change and changes nothing;
@@ -12,7 +14,8 @@ only from the master:
 and, all along: onchanges/watch on the stack fire only when it changed, and
 neither the key nor any join token is in a log, job cache or return.
 
-The pillar is pillars.example/cluster.sls and stacks.sls, rendered for these
+The pillar is pillars.example/cluster.sls, stacks.sls and
+storage-networks.sls (its `local` pool and `lan` network), rendered for these
 machines: members node1..3 become salt-m1..3 with their loopback addresses,
 the trust is a freshly made fleet certificate (no pin: the joins take it
 from the Salt mine), and the rolling stack waits 1 s between replicas
@@ -21,6 +24,7 @@ instead of 10 s.
 
 import copy
 import os
+import subprocess
 import time
 
 import pytest
@@ -66,8 +70,9 @@ def load_example(name):
         return yaml.safe_load(fh)
 
 
-def render_pillar(fleet, cert, key):
-    """pillars.example/cluster.sls + stacks.sls for these machines."""
+def render_pillar(fleet, cert, key, parents):
+    """pillars.example/cluster.sls + stacks.sls + storage-networks.sls for
+    these machines."""
     cluster = load_example("cluster.sls")
     stacks = load_example("stacks.sls")["incus"]["stacks"]
     incus = copy.deepcopy(cluster["incus"])
@@ -82,14 +87,29 @@ def render_pillar(fleet, cert, key):
     # pool after the bootstrap, the joins get it, and stack instances take
     # their root disk from it (default_root). Only its `dir` pool: Ceph and
     # OVN need kernel features this machine lacks.
-    pools = load_example("storage-networks.sls")["incus"]["storage_pools"]
-    incus["storage_pools"] = {"local": dict(pools["local"], config={})}
+    resources = load_example("storage-networks.sls")["incus"]
+    incus["storage_pools"] = {"local": dict(resources["storage_pools"]["local"], config={})}
+    # The example's macvlan network, each member's parent its own veth (it
+    # creates no host interface and carries no traffic here).
+    incus["networks"] = {"lan": dict(resources["networks"]["lan"], config={},
+                                     member_config={m: {"parent": p} for m, p in parents.items()})}
     stack = copy.deepcopy(stacks[STACK])
     stack["compose_yaml"] = stack["compose_yaml"].replace("delay: 10s", "delay: 1s")
     incus["stacks"] = {STACK: stack}
     pillar = {k: v for k, v in cluster.items() if k != "incus"}  # mine_functions
     pillar["incus"] = incus
     return pillar
+
+
+def veth_parents(members):
+    """One veth pair per member for the macvlan network's parent."""
+    parents = {}
+    for i, member in enumerate(members, 1):
+        name, peer = "fs{}n{}".format(os.getpid() % 100000, i), "fs{}p{}".format(os.getpid() % 100000, i)
+        subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
+        parents[member] = name
+    return parents
 
 
 class Walk:
@@ -103,12 +123,15 @@ def walk(master_fleet, tmp_path_factory):
     w.fleet = master_fleet
     w.started = time.monotonic()
     w.cert, w.key = saltrun.client_cert(master_fleet.binary, str(tmp_path_factory.mktemp("cert")))
-    w.pillar = render_pillar(master_fleet, w.cert, w.key)
+    w.parents = veth_parents(master_fleet.ids)
+    w.pillar = render_pillar(master_fleet, w.cert, w.key, w.parents)
     w.m1, w.m2, w.m3 = master_fleet.ids
     master_fleet.add_file("top.sls", TOP)
     master_fleet.add_file("walk.sls", WALK)
     master_fleet.set_pillar(w.pillar)
     yield w
+    for parent in w.parents.values():
+        subprocess.run(["ip", "link", "del", parent], capture_output=True, check=False)
     print("master walk-through: {} salt runs in {:.0f}s".format(
         master_fleet.runs, time.monotonic() - w.started))
 
@@ -151,6 +174,11 @@ def test_orchestrate_bootstraps_and_joins_from_pillar(walk):
     resp = walk.fleet.fleet_call(walk.m1, "cluster.status")
     pools = {p["name"]: p["members"] for p in resp["storage_pools"]}
     assert pools["local"] == {m: "Created" for m in walk.fleet.ids}, pools
+    # The network from pillar too: the manager defined it, the joins gave
+    # each member its own parent.
+    for member, parent in walk.parents.items():
+        out = walk.fleet.incus(member, "network", "get", "lan", "parent", "--target", member)
+        assert out.stdout.strip() == parent, (member, out.stdout, out.stderr)
 
 
 def test_labels_and_failure_domains_from_pillar(walk):
