@@ -124,27 +124,28 @@ func parentDirs(target string) []string {
 
 // retryForkfile retries a file API call that failed because Incus's file
 // helper for the instance went away under it ("forkfile.sock: no such
-// file"): the instance changed state meanwhile, e.g. a start or stop that a
-// killed run left in flight finished, or (seen under load, many instances
-// created at once) the helper of a stopped instance exited while Incus
-// still handed out its socket. Tries with a growing pause (about 9 s in
-// all), then the error.
+// file"). Incus 6.0 has a race (fixed upstream in lxc/incus#3623, July
+// 2026): the helper of a stopped instance exits 10 s after its last use,
+// and a request that starts a new helper just then can see the exiting one
+// remove the new one's socket. Every call fails until that orphaned helper
+// also times out, 10 s later; seen when many instances are created at
+// once. So the call is retried for a little longer than that.
 func retryForkfile(ctx context.Context, fn func() error) error {
-	var err error
-	for attempt := 1; attempt <= forkfileTries; attempt++ {
-		if err = fn(); err == nil || !strings.Contains(err.Error(), "forkfile") || attempt == forkfileTries {
+	deadline := time.Now().Add(forkfileRetryFor)
+	for {
+		err := fn()
+		if err == nil || !strings.Contains(err.Error(), "forkfile") || time.Now().After(deadline) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(attempt) * forkfilePause):
+		case <-time.After(forkfilePause):
 		}
 	}
-	return err
 }
 
 const (
-	forkfileTries = 8
-	forkfilePause = 250 * time.Millisecond
+	forkfileRetryFor = 15 * time.Second
+	forkfilePause    = 500 * time.Millisecond
 )
