@@ -240,7 +240,7 @@ func (a *namedActuator) Delete(ctx context.Context, step model.Step, instance st
 	a.names.leaving[instance] = true
 	a.names.mu.Unlock()
 	a.names.sync(ctx, false)
-	if err := sleep(ctx, drainDelay); err != nil {
+	if err := rollout.Sleep(ctx, drainDelay); err != nil {
 		return err
 	}
 	err := a.Actuator.Delete(ctx, step, instance)
@@ -273,15 +273,4 @@ func (n *nameSync) finish(ctx context.Context) []string {
 	out := slices.Clone(n.warnings)
 	slices.Sort(out) // written concurrently; output is byte-stable
 	return slices.Compact(out)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

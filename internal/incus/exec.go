@@ -61,16 +61,42 @@ func (c *Client) ExecOutput(ctx context.Context, stack, name string, argv []stri
 		}
 		return ExecResult{Code: -1}, err
 	}
-	var code float64
-	if json.Unmarshal(done.Metadata["return"], &code) != nil {
-		return ExecResult{Code: -1}, fmt.Errorf("exec in %s returned no exit code", name)
+	code, err := exitCode(done, name)
+	if err != nil {
+		return ExecResult{Code: -1}, err
 	}
-	res := ExecResult{Code: int(code)}
+	res := ExecResult{Code: code}
 	var output map[string]string
 	_ = json.Unmarshal(done.Metadata["output"], &output)
 	res.Stdout = c.readExecLog(ctx, stack, output["1"])
 	res.Stderr = c.readExecLog(ctx, stack, output["2"])
 	return res, nil
+}
+
+// execEnv runs argv in an instance with extra environment and no recorded
+// output, and returns its exit code; a command still running after
+// timeout is an ErrTimeout error. The operation may live on another
+// member: Incus forwards the wait to it.
+func (c *Client) execEnv(ctx context.Context, stack, name string, argv []string, env map[string]string, timeout time.Duration) (int, error) {
+	op, err := c.startOp(ctx, http.MethodPost, "/instances/"+url.PathEscape(name)+"/exec", Scope{Project: stack},
+		execPost{Command: argv, Environment: env})
+	if err != nil {
+		return -1, classify(err, "exec in %s", name)
+	}
+	done, err := c.waitOp(ctx, op.ID, max(timeout, time.Second), "exec in "+name)
+	if err != nil {
+		return -1, err
+	}
+	return exitCode(done, name)
+}
+
+// exitCode is a finished exec operation's exit code.
+func exitCode(done *Operation, name string) (int, error) {
+	var code float64
+	if json.Unmarshal(done.Metadata["return"], &code) != nil {
+		return -1, fmt.Errorf("exec in %s returned no exit code", name)
+	}
+	return int(code), nil
 }
 
 // readExecLog reads one recorded output file and deletes it, so health

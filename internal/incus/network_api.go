@@ -2,10 +2,7 @@ package incus
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"strconv"
-	"time"
 )
 
 // The network REST calls of the fleet, through the call/callOp seam with
@@ -121,45 +118,4 @@ func (c *Client) instanceNetState(ctx context.Context, stack, name string) (*net
 		return nil, err
 	}
 	return &st, nil
-}
-
-// hostsExecPost is the body of POST /1.0/instances/NAME/exec without stdio.
-type hostsExecPost struct {
-	Command      []string          `json:"command"`
-	Environment  map[string]string `json:"environment"`
-	WaitForWS    bool              `json:"wait-for-websocket"`
-	Interactive  bool              `json:"interactive"`
-	RecordOutput bool              `json:"record-output"`
-}
-
-type operationInfo struct {
-	ID       string         `json:"id"`
-	Status   string         `json:"status"`
-	Err      string         `json:"err"`
-	Metadata map[string]any `json:"metadata"`
-}
-
-// execEnv runs argv in an instance with extra environment, without stdio,
-// and returns its exit code. The operation may live on another member:
-// Incus forwards the wait to it.
-func (c *Client) execEnv(ctx context.Context, stack, name string, argv []string, env map[string]string, timeout time.Duration) (int, error) {
-	var op operationInfo
-	body := hostsExecPost{Command: argv, Environment: env}
-	if _, err := c.call(ctx, "POST", "/instances/"+url.PathEscape(name)+"/exec", Scope{Project: stack}, body, &op); err != nil {
-		return -1, err
-	}
-	secs := int(timeout / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	var done operationInfo
-	q := url.Values{"timeout": {strconv.Itoa(secs)}}
-	if _, err := c.call(ctx, "GET", "/operations/"+url.PathEscape(op.ID)+"/wait", Scope{Query: q}, nil, &done); err != nil {
-		return -1, err
-	}
-	code, ok := done.Metadata["return"].(float64)
-	if !ok {
-		return -1, fmt.Errorf("exec in %s did not finish within %s (%s): %w", name, timeout, done.Status, ErrTimeout)
-	}
-	return int(code), nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/incus-fleet/incus-fleet/internal/app"
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 )
 
 // gatedCompose: 3 replicas, stop-first, one slot at a time. The healthcheck
@@ -37,15 +38,9 @@ services:
 // a new one even when it keeps its name.
 func instanceIDs(t *testing.T, srv *bedClient, project string) map[string]string {
 	t.Helper()
-	insts, err := srv.UseProject(project).GetInstances()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, in := range insts {
-		out[in.Name] = in.Config["volatile.uuid"]
-	}
-	return out
+	return instanceIndex(t, srv, project, func(in incus.Instance) (string, string) {
+		return in.Name, in.Config["volatile.uuid"]
+	})
 }
 
 // countHash counts the slots running hash h.

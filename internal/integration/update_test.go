@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/incus-fleet/incus-fleet/internal/incus"
 )
 
 // TestUpdateOnlyChangedService: changing one service's environment replaces
@@ -226,13 +228,22 @@ services:
 // hashes maps slot → recorded hash, read straight from Incus.
 func hashes(t *testing.T, srv *bedClient, project string) map[string]string {
 	t.Helper()
+	return instanceIndex(t, srv, project, func(in incus.Instance) (string, string) {
+		return in.Config["user.fleet.slot"], in.Config["user.fleet.hash"]
+	})
+}
+
+// instanceIndex maps each instance of the project to one key and value.
+func instanceIndex(t *testing.T, srv *bedClient, project string, kv func(incus.Instance) (string, string)) map[string]string {
+	t.Helper()
 	insts, err := srv.UseProject(project).GetInstances()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
 	for _, in := range insts {
-		out[in.Config["user.fleet.slot"]] = in.Config["user.fleet.hash"]
+		k, v := kv(in)
+		out[k] = v
 	}
 	return out
 }

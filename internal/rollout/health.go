@@ -47,7 +47,7 @@ func (r *runner) waitHealthy(ctx context.Context, s model.Step, svc *model.Servi
 			r.logf("%s: healthy after %.2fs", s.Instance, time.Since(begin).Seconds())
 			return nil
 		}
-		if err := sleep(ctx, min(pollInterval, time.Until(deadline))); err != nil {
+		if err := Sleep(ctx, min(pollInterval, time.Until(deadline))); err != nil {
 			return err
 		}
 	}
@@ -73,13 +73,14 @@ func (r *runner) healthcheck(ctx context.Context, instance string, hc *model.Hea
 			return &GateError{fmt.Errorf("%s is unhealthy: healthcheck failed %d times in a row after the %s start period", instance, failures, hc.StartPeriod)}
 		}
 		r.logf("%s: waiting for healthcheck (attempt %d failed)", instance, attempt)
-		if err := sleep(ctx, probeInterval(hc, time.Since(begin))); err != nil {
+		if err := Sleep(ctx, probeInterval(hc, time.Since(begin))); err != nil {
 			return err
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (returning its error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -227,7 +227,7 @@ func (r *runner) waitStopped(ctx context.Context, instance string) error {
 			r.logf("%s: completed", instance)
 			return nil
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := Sleep(ctx, pollInterval); err != nil {
 			return err
 		}
 	}

@@ -82,7 +82,7 @@ func (r *runner) rollService(ctx context.Context, steps []model.Step, svc *model
 	for i, b := range keys {
 		if i > 0 && cfg.Delay > 0 {
 			r.logf("%s: waiting %s before batch %d", svc.Name, cfg.Delay, b)
-			if err := sleep(ctx, cfg.Delay); err != nil {
+			if err := Sleep(ctx, cfg.Delay); err != nil {
 				return err
 			}
 		}
