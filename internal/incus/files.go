@@ -125,27 +125,31 @@ func parentDirs(target string) []string {
 // retryForkfile retries a file API call that failed because Incus's file
 // helper for the instance went away under it ("forkfile.sock: no such
 // file"). Incus 6.0 has a race (fixed upstream in lxc/incus#3623, July
-// 2026): the helper of a stopped instance exits 10 s after its last use,
-// and a request that starts a new helper just then can see the exiting one
-// remove the new one's socket. Every call fails until that orphaned helper
-// also times out, 10 s later; seen when many instances are created at
-// once. So the call is retried for a little longer than that.
+// 2026): a helper exits 10 s after its last use and then removes the
+// socket path, even when a newer helper already listens there. The newer
+// helper, never reached, idles out 10 s later and removes the socket of
+// the one the next request started meanwhile: each request made while an
+// orphan lives starts the next orphan. So retrying at once keeps the
+// cycle going (seen: 15 s of failures under quick retries); only a quiet
+// spell longer than the idle timeout lets the last orphan exit with no
+// successor, and the next request starts a helper that stays reachable.
 func retryForkfile(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(forkfileRetryFor)
-	for {
+	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !strings.Contains(err.Error(), "forkfile") || time.Now().After(deadline) {
+		if err == nil || !strings.Contains(err.Error(), "forkfile") || attempt == forkfileAttempts {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(forkfilePause):
+		case <-time.After(forkfileQuiet):
 		}
 	}
 }
 
-const (
-	forkfileRetryFor = 15 * time.Second
-	forkfilePause    = 500 * time.Millisecond
+// forkfileQuiet outlasts Incus's 10 s helper idle timeout; the attempts
+// allow for a second collision with another request for the instance.
+var (
+	forkfileQuiet    = 11 * time.Second
+	forkfileAttempts = 3
 )

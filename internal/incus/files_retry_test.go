@@ -4,27 +4,57 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
-// Incus 6.0's forkfile race makes every file call fail for up to 10 s:
-// the retry rides that out, and gives up at once on any other error.
-func TestRetryForkfile(t *testing.T) {
-	gone := errors.New("create directory /etc: dial unix /proc/self/fd/326/forkfile.sock: connect: no such file or directory")
-	calls := 0
-	err := retryForkfile(context.Background(), func() error {
-		calls++
-		if calls < 3 {
-			return gone
-		}
-		return nil
-	})
-	if err != nil || calls != 3 {
-		t.Fatalf("after two forkfile failures: err %v, %d calls; want success on the third", err, calls)
+// orphanedHelper models Incus 6.0's forkfile race: while an orphaned
+// helper lives, a request fails and starts the next orphan, which lives
+// for the idle timeout. A request after a quiet spell longer than that
+// succeeds.
+type orphanedHelper struct {
+	idle      time.Duration
+	orphanEnd time.Time
+	calls     int
+}
+
+var errForkfileGone = errors.New("create directory /etc: dial unix /proc/self/fd/326/forkfile.sock: connect: no such file or directory")
+
+func (h *orphanedHelper) call() error {
+	h.calls++
+	now := time.Now()
+	if now.Before(h.orphanEnd) {
+		h.orphanEnd = now.Add(h.idle)
+		return errForkfileGone
+	}
+	return nil
+}
+
+// The retry keeps quiet for longer than the helper's idle timeout, so the
+// orphan exits and the next request succeeds; quick retries (the former
+// 500 ms pauses) kept the cycle going until the deadline.
+func TestRetryForkfileOutlastsTheOrphan(t *testing.T) {
+	defer func(q time.Duration) { forkfileQuiet = q }(forkfileQuiet)
+	const idle = 40 * time.Millisecond
+	forkfileQuiet = idle + 20*time.Millisecond
+
+	h := &orphanedHelper{idle: idle, orphanEnd: time.Now().Add(idle)}
+	if err := retryForkfile(context.Background(), h.call); err != nil || h.calls != 2 {
+		t.Fatalf("err %v after %d calls; want success on the call after one quiet spell", err, h.calls)
 	}
 
+	// Pauses shorter than the idle timeout never get through.
+	forkfileQuiet = idle / 4
+	h = &orphanedHelper{idle: idle, orphanEnd: time.Now().Add(idle)}
+	if err := retryForkfile(context.Background(), h.call); !errors.Is(err, errForkfileGone) || h.calls != forkfileAttempts {
+		t.Fatalf("short pauses: err %v after %d calls; want the forkfile error after %d calls (the model must show the cycle)", err, h.calls, forkfileAttempts)
+	}
+}
+
+// Any other error, and a cancelled context, end the retry at once.
+func TestRetryForkfileStopsOnOtherErrors(t *testing.T) {
 	other := errors.New("permission denied")
-	calls = 0
-	err = retryForkfile(context.Background(), func() error { calls++; return other })
+	calls := 0
+	err := retryForkfile(context.Background(), func() error { calls++; return other })
 	if !errors.Is(err, other) || calls != 1 {
 		t.Fatalf("another error: err %v after %d calls; want it at once", err, calls)
 	}
@@ -32,8 +62,8 @@ func TestRetryForkfile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls = 0
-	err = retryForkfile(ctx, func() error { calls++; return gone })
-	if !errors.Is(err, gone) || calls != 1 {
+	err = retryForkfile(ctx, func() error { calls++; return errForkfileGone })
+	if !errors.Is(err, errForkfileGone) || calls != 1 {
 		t.Fatalf("cancelled: err %v after %d calls; want the forkfile error at once", err, calls)
 	}
 }

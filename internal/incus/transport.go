@@ -116,6 +116,50 @@ type request struct {
 // do sends a request and decodes the envelope. Errors carry the kind:
 // ErrUnreachable when Incus could not be asked, a *StatusError otherwise.
 func (t *transport) do(ctx context.Context, r request) (*apiResponse, string, error) {
+	deadline := time.Now().Add(notReadyWait)
+	for {
+		env, etag, err := t.doOnce(ctx, r)
+		if !isNotReady(err) || !replayable(r.body) || time.Now().After(deadline) {
+			return env, etag, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", err
+		case <-time.After(notReadyPause):
+		}
+	}
+}
+
+// A member that has just started answers 503 "Server isn't ready yet"
+// (also through the member that forwards to it) until its daemon has
+// finished starting, which takes a few seconds after it shows as online.
+// Incus answers so before any handler runs, so the request is sent again.
+var (
+	notReadyWait  = 30 * time.Second
+	notReadyPause = 500 * time.Millisecond
+)
+
+func isNotReady(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusServiceUnavailable && strings.Contains(se.Msg, "isn't ready")
+}
+
+// replayable: a JSON body is encoded anew for each send; a stream (file
+// content) can be sent again only when it can be rewound.
+func replayable(body any) bool {
+	r, ok := body.(io.Reader)
+	if !ok {
+		return true
+	}
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return false
+	}
+	_, err := s.Seek(0, io.SeekStart)
+	return err == nil
+}
+
+func (t *transport) doOnce(ctx context.Context, r request) (*apiResponse, string, error) {
 	resp, err := t.send(ctx, r)
 	if err != nil {
 		return nil, "", err

@@ -166,6 +166,16 @@ def pytest_configure(config):
         plugin.log_host = "127.0.0.1"  # it binds at session start, after this
 
 
+def pytest_unconfigure(config):
+    # Salt's own log handlers flush once more at interpreter exit, after
+    # pytest has closed the streams they wrote to; each flush would print a
+    # "--- Logging error ---" traceback. Nothing is lost: the test outcome
+    # is already reported.
+    import logging  # pylint: disable=import-outside-toplevel
+
+    logging.raiseExceptions = False
+
+
 @pytest.fixture(scope="session")
 def salt_factories_config(tmp_path_factory):
     return {"root_dir": tmp_path_factory.mktemp("factories")}

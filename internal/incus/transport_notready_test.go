@@ -1,0 +1,95 @@
+package incus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// startingMember answers like an Incus member whose daemon is still
+// starting: 503 "Server isn't ready yet" for the first notReady requests,
+// then success. It records each request body it saw.
+func startingMember(t *testing.T, notReady int) (*transport, func() []string) {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "incus.sock")
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	var n atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if n.Add(1) <= int64(notReady) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"type":"error","error":"Server isn't ready yet","error_code":503}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"type":"sync","status":"Success","status_code":200,"metadata":{}}`)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return newUnixTransport(socket, new(atomic.Int64)), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// Seen in CI: right after a member came back online, a read of an
+// instance on it failed with "Server isn't ready yet" and paused an
+// update. Such answers are waited out; the body is sent again in full.
+func TestRequestsWaitForAStartingMember(t *testing.T) {
+	defer func(p time.Duration) { notReadyPause = p }(notReadyPause)
+	notReadyPause = time.Millisecond
+
+	tr, seen := startingMember(t, 3)
+	if _, _, err := tr.do(context.Background(), request{method: "PATCH", path: "/1.0/instances/db-1", body: map[string]string{"a": "b"}}); err != nil {
+		t.Fatalf("after 3 not-ready answers: %v; want success", err)
+	}
+	if got := seen(); len(got) != 4 || got[3] != got[0] || got[0] == "" {
+		t.Fatalf("bodies sent: %q; want the same JSON body 4 times", got)
+	}
+
+	tr, seen = startingMember(t, 1)
+	content := bytes.NewReader([]byte("file content"))
+	if _, _, err := tr.do(context.Background(), request{method: "POST", path: "/1.0/instances/db-1/files", body: content}); err != nil {
+		t.Fatalf("file write after a not-ready answer: %v", err)
+	}
+	if got := seen(); len(got) != 2 || got[1] != "file content" {
+		t.Fatalf("file bodies sent: %q; want the content twice", got)
+	}
+}
+
+// A member that never gets ready is an error after the wait, and a stream
+// that cannot be rewound is not sent twice.
+func TestRequestsGiveUpOnAMemberThatStaysUnready(t *testing.T) {
+	defer func(w, p time.Duration) { notReadyWait, notReadyPause = w, p }(notReadyWait, notReadyPause)
+	notReadyWait, notReadyPause = 20*time.Millisecond, time.Millisecond
+
+	tr, _ := startingMember(t, 1_000_000)
+	_, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/db-1"})
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusServiceUnavailable {
+		t.Fatalf("err %v; want the 503 answer after the wait", err)
+	}
+
+	tr, seen := startingMember(t, 1)
+	_, _, err = tr.do(context.Background(), request{method: "POST", path: "/1.0/instances/db-1/files", body: io.MultiReader(bytes.NewReader([]byte("x")))})
+	if !isNotReady(err) || len(seen()) != 1 {
+		t.Fatalf("unrewindable body: err %v after %d sends; want the not-ready error after 1", err, len(seen()))
+	}
+}
