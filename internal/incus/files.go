@@ -20,33 +20,48 @@ import (
 // created but not started, so the service finds them from its first
 // instruction, on whichever member the instance landed. Incus forwards the
 // file API to the member that holds the instance.
+//
+// Each file API request is a chance for Incus 6.0's helper race (see
+// retryForkfile), so the usual case takes two: the target's parent
+// directories are created only when the write says one is missing.
 func (c *Client) pushFiles(ctx context.Context, stack, instance string, files []model.File) error {
-	if len(files) == 0 {
-		return nil
-	}
 	made := map[string]bool{}
 	for _, f := range files {
-		for _, dir := range parentDirs(f.Target) {
-			if made[dir] {
-				continue
-			}
-			// An existing directory is left as it is (Incus answers success).
-			err := retryForkfile(ctx, func() error {
-				return c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil)
-			})
-			if err != nil {
-				return classify(err, "create directory %s in %s for %s", dir, instance, f.Source)
-			}
-			made[dir] = true
-		}
 		// Incus applies mode and owner only when it creates a file, so an
 		// image's own copy is removed first; a missing one is the usual case.
 		_ = c.deleteFile(ctx, stack, instance, f.Target)
 		meta := fileMeta{kind: "file", mode: os.FileMode(f.Mode), uid: f.UID, gid: f.GID}
-		err := retryForkfile(ctx, func() error { return c.writeFile(ctx, stack, instance, f.Target, meta, f.Content) })
+		write := func() error {
+			return retryForkfile(ctx, func() error { return c.writeFile(ctx, stack, instance, f.Target, meta, f.Content) })
+		}
+		err := write()
+		if isNotFound(err) { // a parent directory is missing in the image
+			if err = c.makeParents(ctx, stack, instance, f, made); err != nil {
+				return err
+			}
+			err = write()
+		}
 		if err != nil {
 			return classify(err, "copy %s to %s in %s", f.Source, f.Target, instance)
 		}
+	}
+	return nil
+}
+
+// makeParents creates the directories above a file's target, outermost
+// first; an existing one is left as it is (Incus answers success).
+func (c *Client) makeParents(ctx context.Context, stack, instance string, f model.File, made map[string]bool) error {
+	for _, dir := range parentDirs(f.Target) {
+		if made[dir] {
+			continue
+		}
+		err := retryForkfile(ctx, func() error {
+			return c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil)
+		})
+		if err != nil {
+			return classify(err, "create directory %s in %s for %s", dir, instance, f.Source)
+		}
+		made[dir] = true
 	}
 	return nil
 }
@@ -124,15 +139,18 @@ func parentDirs(target string) []string {
 
 // retryForkfile retries a file API call that failed because Incus's file
 // helper for the instance went away under it ("forkfile.sock: no such
-// file"). Incus 6.0 has a race (fixed upstream in lxc/incus#3623, July
-// 2026): a helper exits 10 s after its last use and then removes the
-// socket path, even when a newer helper already listens there. The newer
-// helper, never reached, idles out 10 s later and removes the socket of
-// the one the next request started meanwhile: each request made while an
-// orphan lives starts the next orphan. So retrying at once keeps the
-// cycle going (seen: 15 s of failures under quick retries); only a quiet
-// spell longer than the idle timeout lets the last orphan exit with no
-// successor, and the next request starts a helper that stays reachable.
+// file"). Incus 6.0 removes helper sockets it does not own (fixed upstream
+// in lxc/incus#3623 and canonical/lxd#18403): closing an exited helper's
+// listener unlinks a /proc/self/fd/N path whose fd number may by then
+// name another instance's directory, and the exit clean-up removes the
+// socket path even when a newer helper listens there. A helper, reached or
+// not, lives until its inactivity check passes: 10 s, then 5 s more
+// without a request. A request for the instance made while such an orphan
+// lives waits for it, has its own socket removed by the orphan's clean-up,
+// fails, and leaves the next orphan. So retrying soon keeps the cycle going
+// (seen: three retries 11 s apart each failed after waiting 4 s); only a
+// quiet spell longer than an orphan's 15 s lets it exit with no successor,
+// and the next request starts a helper that stays reachable.
 func retryForkfile(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
@@ -147,9 +165,9 @@ func retryForkfile(ctx context.Context, fn func() error) error {
 	}
 }
 
-// forkfileQuiet outlasts Incus's 10 s helper idle timeout; the attempts
-// allow for a second collision with another request for the instance.
+// forkfileQuiet outlasts an unreached helper's 15 s; the attempts allow
+// for another instance's helper removing the new socket once more.
 var (
-	forkfileQuiet    = 11 * time.Second
+	forkfileQuiet    = 16 * time.Second
 	forkfileAttempts = 3
 )

@@ -9,8 +9,8 @@ import (
 
 // orphanedHelper models Incus 6.0's forkfile race: while an orphaned
 // helper lives, a request fails and starts the next orphan, which lives
-// for the idle timeout. A request after a quiet spell longer than that
-// succeeds.
+// until its inactivity check passes (15 s in Incus). A request after a
+// quiet spell longer than that succeeds.
 type orphanedHelper struct {
 	idle      time.Duration
 	orphanEnd time.Time
@@ -29,10 +29,16 @@ func (h *orphanedHelper) call() error {
 	return nil
 }
 
-// The retry keeps quiet for longer than the helper's idle timeout, so the
-// orphan exits and the next request succeeds; quick retries (the former
-// 500 ms pauses) kept the cycle going until the deadline.
+// The retry keeps quiet for longer than an orphan lives, so it exits and
+// the next request succeeds; shorter pauses (500 ms, and then 11 s, less
+// than the 15 s an orphan lives) kept the cycle going.
 func TestRetryForkfileOutlastsTheOrphan(t *testing.T) {
+	// Incus 6.0's helper checks for inactivity after 10 s, then exits when
+	// 5 s more passed without a request (cmd/incusd/main_forkfile.go).
+	const incusOrphanLife = 15 * time.Second
+	if forkfileQuiet <= incusOrphanLife {
+		t.Fatalf("the retry keeps quiet for %s, not longer than an orphaned helper lives (%s)", forkfileQuiet, incusOrphanLife)
+	}
 	defer func(q time.Duration) { forkfileQuiet = q }(forkfileQuiet)
 	const idle = 40 * time.Millisecond
 	forkfileQuiet = idle + 20*time.Millisecond
@@ -42,7 +48,7 @@ func TestRetryForkfileOutlastsTheOrphan(t *testing.T) {
 		t.Fatalf("err %v after %d calls; want success on the call after one quiet spell", err, h.calls)
 	}
 
-	// Pauses shorter than the idle timeout never get through.
+	// Pauses shorter than an orphan's life never get through.
 	forkfileQuiet = idle / 4
 	h = &orphanedHelper{idle: idle, orphanEnd: time.Now().Add(idle)}
 	if err := retryForkfile(context.Background(), h.call); !errors.Is(err, errForkfileGone) || h.calls != forkfileAttempts {
