@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,15 +30,12 @@ func (c *Client) pushFiles(ctx context.Context, stack, instance string, files []
 		// image's own copy is removed first; a missing one is the usual case.
 		_ = c.deleteFile(ctx, stack, instance, f.Target)
 		meta := fileMeta{kind: "file", mode: os.FileMode(f.Mode), uid: f.UID, gid: f.GID}
-		write := func() error {
-			return retryForkfile(ctx, func() error { return c.writeFile(ctx, stack, instance, f.Target, meta, f.Content) })
-		}
-		err := write()
+		err := c.writeFile(ctx, stack, instance, f.Target, meta, f.Content)
 		if isNotFound(err) { // a parent directory is missing in the image
 			if err = c.makeParents(ctx, stack, instance, f, made); err != nil {
 				return err
 			}
-			err = write()
+			err = c.writeFile(ctx, stack, instance, f.Target, meta, f.Content)
 		}
 		if err != nil {
 			return classify(err, "copy %s to %s in %s", f.Source, f.Target, instance)
@@ -55,10 +51,7 @@ func (c *Client) makeParents(ctx context.Context, stack, instance string, f mode
 		if made[dir] {
 			continue
 		}
-		err := retryForkfile(ctx, func() error {
-			return c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil)
-		})
-		if err != nil {
+		if err := c.writeFile(ctx, stack, instance, dir, fileMeta{kind: "directory", mode: 0o755}, nil); err != nil {
 			return classify(err, "create directory %s in %s for %s", dir, instance, f.Source)
 		}
 		made[dir] = true
@@ -91,35 +84,19 @@ func (c *Client) writeFile(ctx context.Context, stack, instance, target string, 
 		"X-Incus-Write": {"overwrite"},
 	}
 	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
-	_, _, err := c.t.do(ctx, request{method: http.MethodPost, path: "/1.0" + pathWithScope(filePath(instance), s),
-		body: bytes.NewReader(content), header: h})
-	return err
+	return retryForkfile(ctx, func() error {
+		_, _, err := c.t.do(ctx, request{method: http.MethodPost, path: "/1.0" + pathWithScope(filePath(instance), s),
+			body: bytes.NewReader(content), header: h})
+		return err
+	})
 }
 
 func (c *Client) deleteFile(ctx context.Context, stack, instance, target string) error {
 	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
-	_, err := c.call(ctx, http.MethodDelete, filePath(instance), s, nil, nil)
-	return err
-}
-
-// ReadFile reads a file from an instance with its mode (tests and
-// diagnostics; the file API forwards to the member holding it).
-func (c *Client) ReadFile(ctx context.Context, stack, instance, target string) ([]byte, os.FileMode, error) {
-	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
-	resp, err := c.t.send(ctx, request{method: http.MethodGet, path: "/1.0" + pathWithScope(filePath(instance), s)})
-	if err != nil {
-		return nil, 0, classify(err, "read %s in %s", target, instance)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, 0, classify(err, "read %s in %s", target, instance)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, 0, &StatusError{Code: resp.StatusCode, Msg: fmt.Sprintf("read %s in %s: HTTP %d", target, instance, resp.StatusCode)}
-	}
-	mode, _ := strconv.ParseUint(resp.Header.Get("X-Incus-Mode"), 8, 32)
-	return data, os.FileMode(mode), nil
+	return retryForkfile(ctx, func() error {
+		_, err := c.call(ctx, http.MethodDelete, filePath(instance), s, nil, nil)
+		return err
+	})
 }
 
 // parentDirs lists the directories above an absolute path, outermost
@@ -137,7 +114,7 @@ func parentDirs(target string) []string {
 	return out
 }
 
-// retryForkfile retries a file API call that failed because Incus's file
+// retryForkfile retries a file API request that failed because Incus's file
 // helper for the instance went away under it ("forkfile.sock: no such
 // file"). Incus 6.0 removes helper sockets it does not own (fixed upstream
 // in lxc/incus#3623 and canonical/lxd#18403): closing an exited helper's

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 )
 
 // maxReadFile bounds a file read from an instance (account databases are
@@ -17,11 +19,27 @@ const maxReadFile = 4 << 20
 // content of a file of a (possibly stopped) instance, through whichever
 // member holds it. A missing file is ErrNotFound.
 func (c *Client) readInstanceFile(ctx context.Context, stack, instance, path string) ([]byte, error) {
+	data, _, err := c.ReadFile(ctx, stack, instance, path)
+	return data, err
+}
+
+// ReadFile reads a file from an instance with its mode (also for tests
+// and diagnostics). Like every file API request it rides out Incus 6.0's
+// helper race (retryForkfile).
+func (c *Client) ReadFile(ctx context.Context, stack, instance, path string) (data []byte, mode os.FileMode, err error) {
+	err = retryForkfile(ctx, func() error {
+		data, mode, err = c.readFileOnce(ctx, stack, instance, path)
+		return err
+	})
+	return data, mode, err
+}
+
+func (c *Client) readFileOnce(ctx context.Context, stack, instance, path string) ([]byte, os.FileMode, error) {
 	what := "read " + path + " in " + instance
 	s := Scope{Project: stack, Query: url.Values{"path": {path}}}
 	resp, err := c.t.send(ctx, request{method: http.MethodGet, path: "/1.0" + pathWithScope(filePath(instance), s)})
 	if err != nil {
-		return nil, classify(err, "%s", what)
+		return nil, 0, classify(err, "%s", what)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
@@ -32,14 +50,15 @@ func (c *Client) readInstanceFile(ctx context.Context, stack, instance, path str
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return nil, classify(&StatusError{Code: resp.StatusCode, Msg: msg}, "%s", what)
+		return nil, 0, classify(&StatusError{Code: resp.StatusCode, Msg: msg}, "%s", what)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReadFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", what, err, ErrUnreachable)
+		return nil, 0, fmt.Errorf("%s: %v: %w", what, err, ErrUnreachable)
 	}
 	if len(data) > maxReadFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", what, maxReadFile)
+		return nil, 0, fmt.Errorf("%s: larger than %d bytes", what, maxReadFile)
 	}
-	return data, nil
+	mode, _ := strconv.ParseUint(resp.Header.Get("X-Incus-Mode"), 8, 32)
+	return data, os.FileMode(mode), nil
 }
