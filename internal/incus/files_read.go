@@ -25,11 +25,14 @@ func (c *Client) readInstanceFile(ctx context.Context, stack, instance, path str
 
 // ReadFile reads a file from an instance with its mode (also for tests
 // and diagnostics). Like every file API request it rides out Incus 6.0's
-// helper race (retryForkfile).
+// helper race (retryForkfile) and waits for a member that is not ready
+// (untilReady); the raw answer does not go through transport.do.
 func (c *Client) ReadFile(ctx context.Context, stack, instance, path string) (data []byte, mode os.FileMode, err error) {
 	err = retryForkfile(ctx, func() error {
-		data, mode, err = c.readFileOnce(ctx, stack, instance, path)
-		return err
+		return untilReady(ctx, nil, func() error {
+			data, mode, err = c.readFileOnce(ctx, stack, instance, path)
+			return err
+		})
 	})
 	return data, mode, err
 }

@@ -115,33 +115,58 @@ type request struct {
 
 // do sends a request and decodes the envelope. Errors carry the kind:
 // ErrUnreachable when Incus could not be asked, a *StatusError otherwise.
-func (t *transport) do(ctx context.Context, r request) (*apiResponse, string, error) {
+func (t *transport) do(ctx context.Context, r request) (env *apiResponse, etag string, err error) {
+	err = untilReady(ctx, r.body, func() error {
+		env, etag, err = t.doOnce(ctx, r)
+		return err
+	})
+	return env, etag, err
+}
+
+// untilReady runs a request again while the cluster answers that the
+// member it needs is not ready, for up to notReadyWait. Those answers come
+// before any handler runs, so sending again is safe when the body can be
+// sent again.
+func untilReady(ctx context.Context, body any, send func() error) error {
 	deadline := time.Now().Add(notReadyWait)
 	for {
-		env, etag, err := t.doOnce(ctx, r)
-		if !isNotReady(err) || !replayable(r.body) || time.Now().After(deadline) {
-			return env, etag, err
+		err := send()
+		if !isNotReady(err) || !replayable(body) || time.Now().After(deadline) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, "", err
+			return err
 		case <-time.After(notReadyPause):
 		}
 	}
 }
 
-// A member that has just started answers 503 "Server isn't ready yet"
-// (also through the member that forwards to it) until its daemon has
-// finished starting, which takes a few seconds after it shows as online.
-// Incus answers so before any handler runs, so the request is sent again.
+// A member that has just come back shows as online before the others have
+// reconnected to its event stream. Until they have (at their next
+// heartbeat, up to about 10 s later), a member forwarding a request to it
+// refuses with a plain error, HTTP 500 "Server isn't ready yet", or after
+// waiting 10 s "Missing event connection with target cluster member"
+// (Incus 6.0 cluster.EventListenerWait). The member itself answers 503
+// "Daemon not ready yet" while it is still starting.
 var (
 	notReadyWait  = 30 * time.Second
 	notReadyPause = 500 * time.Millisecond
 )
 
+var notReadyMessages = []string{"Server isn't ready yet", "Daemon not ready yet", "Missing event connection with target cluster member"}
+
 func isNotReady(err error) bool {
 	var se *StatusError
-	return errors.As(err, &se) && se.Code == http.StatusServiceUnavailable && strings.Contains(se.Msg, "isn't ready")
+	if !errors.As(err, &se) || se.Code != http.StatusInternalServerError && se.Code != http.StatusServiceUnavailable {
+		return false
+	}
+	for _, m := range notReadyMessages {
+		if strings.Contains(se.Msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // replayable: a JSON body is encoded anew for each send; a stream (file

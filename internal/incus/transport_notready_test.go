@@ -14,10 +14,18 @@ import (
 	"time"
 )
 
-// startingMember answers like an Incus member whose daemon is still
-// starting: 503 "Server isn't ready yet" for the first notReady requests,
-// then success. It records each request body it saw.
+// forwardedNotReady is what CI saw, word for word: the member forwarding
+// to one that had just come back answered with a plain error (HTTP 500).
+const forwardedNotReady = `{"type":"error","error":"Server isn't ready yet","error_code":500}`
+
+// startingMember answers like an Incus cluster whose member is not ready:
+// HTTP code with answer for the first notReady requests, then success. It
+// records each request body it saw.
 func startingMember(t *testing.T, notReady int) (*transport, func() []string) {
+	return answeringFirst(t, notReady, http.StatusInternalServerError, forwardedNotReady)
+}
+
+func answeringFirst(t *testing.T, notReady, code int, answer string) (*transport, func() []string) {
 	t.Helper()
 	socket := filepath.Join(t.TempDir(), "incus.sock")
 	l, err := net.Listen("unix", socket)
@@ -34,8 +42,8 @@ func startingMember(t *testing.T, notReady int) (*transport, func() []string) {
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if n.Add(1) <= int64(notReady) {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"type":"error","error":"Server isn't ready yet","error_code":503}`)
+			w.WriteHeader(code)
+			_, _ = io.WriteString(w, answer)
 			return
 		}
 		_, _ = io.WriteString(w, `{"type":"sync","status":"Success","status_code":200,"metadata":{}}`)
@@ -83,13 +91,37 @@ func TestRequestsGiveUpOnAMemberThatStaysUnready(t *testing.T) {
 	tr, _ := startingMember(t, 1_000_000)
 	_, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/db-1"})
 	var se *StatusError
-	if !errors.As(err, &se) || se.Code != http.StatusServiceUnavailable {
-		t.Fatalf("err %v; want the 503 answer after the wait", err)
+	if !errors.As(err, &se) || se.Code != http.StatusInternalServerError || !isNotReady(err) {
+		t.Fatalf("err %v; want the not-ready answer after the wait", err)
 	}
 
 	tr, seen := startingMember(t, 1)
 	_, _, err = tr.do(context.Background(), request{method: "POST", path: "/1.0/instances/db-1/files", body: io.MultiReader(bytes.NewReader([]byte("x")))})
 	if !isNotReady(err) || len(seen()) != 1 {
 		t.Fatalf("unrewindable body: err %v after %d sends; want the not-ready error after 1", err, len(seen()))
+	}
+}
+
+// The other not-ready answers (a member still starting; a forward that
+// waited 10 s for the event connection) are waited out too, and an
+// ordinary server error is not sent again.
+func TestOnlyNotReadyAnswersAreSentAgain(t *testing.T) {
+	defer func(p time.Duration) { notReadyPause = p }(notReadyPause)
+	notReadyPause = time.Millisecond
+	for _, tc := range []struct {
+		code   int
+		answer string
+		sends  int
+	}{
+		{http.StatusServiceUnavailable, `{"type":"error","error":"Daemon not ready yet","error_code":503}`, 2},
+		{http.StatusInternalServerError, `{"type":"error","error":"Missing event connection with target cluster member","error_code":500}`, 2},
+		{http.StatusInternalServerError, `{"type":"error","error":"Failed creating instance record: disk full","error_code":500}`, 1},
+		{http.StatusBadRequest, `{"type":"error","error":"Server isn't ready yet","error_code":400}`, 1},
+	} {
+		tr, seen := answeringFirst(t, 1, tc.code, tc.answer)
+		_, _, _ = tr.do(context.Background(), request{method: "POST", path: "/1.0/instances", body: map[string]string{"name": "db-1"}})
+		if got := len(seen()); got != tc.sends {
+			t.Errorf("%d %s: sent %d times; want %d", tc.code, tc.answer, got, tc.sends)
+		}
 	}
 }

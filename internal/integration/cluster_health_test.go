@@ -29,9 +29,15 @@ func TestClusterStatusWithMemberDown(t *testing.T) {
 		if err := testbedScript(t, "member.sh", "start", "node3"); err != nil {
 			t.Error(err)
 		}
-		waitFor(t, 60*time.Second, "node3 back online", func() (bool, string) {
-			s := statusOrReadError(t, "node3")
-			return s == "Online", "status " + s
+		// Online is not yet serving: for a second or two the others refuse
+		// to forward to it ("Server isn't ready yet"), which would fail the
+		// next test's first Incus CLI call on node3.
+		waitFor(t, 60*time.Second, "node3 back online and serving", func() (bool, string) {
+			if s := statusOrReadError(t, "node3"); s != "Online" {
+				return false, "status " + s
+			}
+			out, err := incusCLI(t, "query", "/1.0/resources?target=node3")
+			return err == nil, "forwarded request: " + strings.TrimSpace(out)
 		})
 	})
 	// Right after the threshold drops, a live member may briefly read as
