@@ -27,6 +27,8 @@ type transport struct {
 	where   string      // for error messages
 	pin     string      // sha256 the server must present, when pinned
 	counter *atomic.Int64
+
+	notReadyGaveUp atomic.Int64 // unix ns until which not-ready answers are not waited out
 }
 
 // httpTimeout bounds one HTTP exchange with Incus, so a hung daemon ends in
@@ -116,22 +118,48 @@ type request struct {
 // do sends a request and decodes the envelope. Errors carry the kind:
 // ErrUnreachable when Incus could not be asked, a *StatusError otherwise.
 func (t *transport) do(ctx context.Context, r request) (env *apiResponse, etag string, err error) {
-	err = untilReady(ctx, r.body, func() error {
+	err = t.untilReady(ctx, r.body, func() error {
 		env, etag, err = t.doOnce(ctx, r)
 		return err
 	})
 	return env, etag, err
 }
 
-// untilReady runs a request again while the cluster answers that the
-// member it needs is not ready, for up to notReadyWait. Those answers come
-// before any handler runs, so sending again is safe when the body can be
-// sent again.
-func untilReady(ctx context.Context, body any, send func() error) error {
+// A member that has just come back shows as online before the others have
+// reconnected to its event stream. Until they have (at their next
+// heartbeat round, a few seconds later), a member forwarding a request to
+// it refuses with a plain error, HTTP 500 "Server isn't ready yet", or,
+// after waiting 10 s for the connection, "Missing event connection with
+// target cluster member" (Incus 6.0 cluster.EventListenerWait). Both come
+// before any handler runs, so the request is sent again, for up to
+// notReadyWait.
+//
+// A member that died gets the same answers, for good, and the cluster's
+// member status does not tell the two apart (a returning member may still
+// show as offline; a dead one shows as online until the offline threshold
+// passes). So once a wait has run out, the client stops waiting for
+// notReadyCooloff: a dead member costs one wait, not one per request (seen
+// hanging a rolling update for 93 s).
+var (
+	notReadyWait    = 20 * time.Second
+	notReadyPause   = 500 * time.Millisecond
+	notReadyCooloff = time.Minute
+)
+
+var notReadyMessages = []string{"Server isn't ready yet", "Missing event connection with target cluster member"}
+
+// untilReady runs send again while the cluster answers that the member it
+// needs is not ready (see above), when the request's body can be sent
+// again.
+func (t *transport) untilReady(ctx context.Context, body any, send func() error) error {
 	deadline := time.Now().Add(notReadyWait)
 	for {
 		err := send()
-		if !isNotReady(err) || !replayable(body) || time.Now().After(deadline) {
+		if !isNotReady(err) || !replayable(body) || time.Now().UnixNano() < t.notReadyGaveUp.Load() {
+			return err
+		}
+		if time.Now().After(deadline) {
+			t.notReadyGaveUp.Store(time.Now().Add(notReadyCooloff).UnixNano())
 			return err
 		}
 		select {
@@ -142,23 +170,9 @@ func untilReady(ctx context.Context, body any, send func() error) error {
 	}
 }
 
-// A member that has just come back shows as online before the others have
-// reconnected to its event stream. Until they have (at their next
-// heartbeat, up to about 10 s later), a member forwarding a request to it
-// refuses with a plain error, HTTP 500 "Server isn't ready yet", or after
-// waiting 10 s "Missing event connection with target cluster member"
-// (Incus 6.0 cluster.EventListenerWait). The member itself answers 503
-// "Daemon not ready yet" while it is still starting.
-var (
-	notReadyWait  = 30 * time.Second
-	notReadyPause = 500 * time.Millisecond
-)
-
-var notReadyMessages = []string{"Server isn't ready yet", "Daemon not ready yet", "Missing event connection with target cluster member"}
-
 func isNotReady(err error) bool {
 	var se *StatusError
-	if !errors.As(err, &se) || se.Code != http.StatusInternalServerError && se.Code != http.StatusServiceUnavailable {
+	if !errors.As(err, &se) || se.Code != http.StatusInternalServerError {
 		return false
 	}
 	for _, m := range notReadyMessages {

@@ -18,13 +18,15 @@ import (
 // to one that had just come back answered with a plain error (HTTP 500).
 const forwardedNotReady = `{"type":"error","error":"Server isn't ready yet","error_code":500}`
 
-// startingMember answers like an Incus cluster whose member is not ready:
-// HTTP code with answer for the first notReady requests, then success. It
-// records each request body it saw.
+// startingMember answers like an Incus cluster whose member has just come
+// back: the forwarding member refuses the first notReady requests, then
+// serves them. It records each request body.
 func startingMember(t *testing.T, notReady int) (*transport, func() []string) {
 	return answeringFirst(t, notReady, http.StatusInternalServerError, forwardedNotReady)
 }
 
+// answeringFirst answers the first notReady requests with code and answer,
+// then success.
 func answeringFirst(t *testing.T, notReady, code int, answer string) (*transport, func() []string) {
 	t.Helper()
 	socket := filepath.Join(t.TempDir(), "incus.sock")
@@ -82,29 +84,44 @@ func TestRequestsWaitForAStartingMember(t *testing.T) {
 	}
 }
 
-// A member that never gets ready is an error after the wait, and a stream
-// that cannot be rewound is not sent twice.
+// A member that never gets ready (a dead one answers the same) is an error
+// after the wait; then the client stops waiting for a while, so a dead
+// member costs one wait and not one per request (seen hanging a rolling
+// update for 93 s); after the cool-off it waits again. A stream that
+// cannot be rewound is not sent twice.
 func TestRequestsGiveUpOnAMemberThatStaysUnready(t *testing.T) {
-	defer func(w, p time.Duration) { notReadyWait, notReadyPause = w, p }(notReadyWait, notReadyPause)
-	notReadyWait, notReadyPause = 20*time.Millisecond, time.Millisecond
+	defer func(w, p, c time.Duration) { notReadyWait, notReadyPause, notReadyCooloff = w, p, c }(notReadyWait, notReadyPause, notReadyCooloff)
+	notReadyWait, notReadyPause, notReadyCooloff = 20*time.Millisecond, time.Millisecond, 200*time.Millisecond
 
-	tr, _ := startingMember(t, 1_000_000)
-	_, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/db-1"})
+	tr, seen := startingMember(t, 1_000_000)
+	get := request{method: "GET", path: "/1.0/instances/db-1"}
+	_, _, err := tr.do(context.Background(), get)
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != http.StatusInternalServerError || !isNotReady(err) {
 		t.Fatalf("err %v; want the not-ready answer after the wait", err)
 	}
+	waited := len(seen())
+	if waited < 2 {
+		t.Fatalf("sent %d times; want the request sent again during the wait", waited)
+	}
+	if _, _, err := tr.do(context.Background(), get); !isNotReady(err) || len(seen()) != waited+1 {
+		t.Fatalf("right after a wait ran out: err %v after %d more sends; want the answer after 1", err, len(seen())-waited)
+	}
+	time.Sleep(notReadyCooloff)
+	_, _, _ = tr.do(context.Background(), get)
+	if again := len(seen()) - waited - 1; again < 2 {
+		t.Fatalf("after the cool-off: sent %d times; want a wait again", again)
+	}
 
-	tr, seen := startingMember(t, 1)
+	tr, seen = startingMember(t, 1)
 	_, _, err = tr.do(context.Background(), request{method: "POST", path: "/1.0/instances/db-1/files", body: io.MultiReader(bytes.NewReader([]byte("x")))})
 	if !isNotReady(err) || len(seen()) != 1 {
 		t.Fatalf("unrewindable body: err %v after %d sends; want the not-ready error after 1", err, len(seen()))
 	}
 }
 
-// The other not-ready answers (a member still starting; a forward that
-// waited 10 s for the event connection) are waited out too, and an
-// ordinary server error is not sent again.
+// The forward that waited 10 s for the event connection is waited out
+// too; an ordinary server error is not sent again.
 func TestOnlyNotReadyAnswersAreSentAgain(t *testing.T) {
 	defer func(p time.Duration) { notReadyPause = p }(notReadyPause)
 	notReadyPause = time.Millisecond
@@ -113,7 +130,6 @@ func TestOnlyNotReadyAnswersAreSentAgain(t *testing.T) {
 		answer string
 		sends  int
 	}{
-		{http.StatusServiceUnavailable, `{"type":"error","error":"Daemon not ready yet","error_code":503}`, 2},
 		{http.StatusInternalServerError, `{"type":"error","error":"Missing event connection with target cluster member","error_code":500}`, 2},
 		{http.StatusInternalServerError, `{"type":"error","error":"Failed creating instance record: disk full","error_code":500}`, 1},
 		{http.StatusBadRequest, `{"type":"error","error":"Server isn't ready yet","error_code":400}`, 1},
