@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// forwardedNotReady is what CI saw, word for word: the member forwarding
-// to one that had just come back answered with a plain error (HTTP 500).
+// forwardedNotReady is Incus 6.0's answer, measured on the test bed, to a
+// request forwarded to a member that has just come back (CI saw the same
+// message): a plain error, HTTP 500.
 const forwardedNotReady = `{"type":"error","error":"Server isn't ready yet","error_code":500}`
 
 // startingMember answers like an Incus cluster whose member has just come
