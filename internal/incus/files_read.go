@@ -49,11 +49,7 @@ func (c *Client) readFileOnce(ctx context.Context, stack, instance, path string)
 		// Errors come in Incus's JSON envelope, content does not.
 		var env apiResponse
 		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env)
-		msg := env.Error
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		return nil, 0, classify(&StatusError{Code: resp.StatusCode, Msg: msg}, "%s", what)
+		return nil, 0, classify(env.statusError(resp.StatusCode), "%s", what)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReadFile+1))
 	if err != nil {

@@ -102,7 +102,7 @@ func resolveRemote(ctx context.Context, ref string, r remote, alias string) (Ima
 		return Image{}, fmt.Errorf("image %q: unreadable answer from remote %s: %v: %w", ref, r.Addr, err, ErrUnreachable)
 	}
 	if env.Type == "error" || resp.StatusCode >= 400 {
-		return Image{}, classify(&StatusError{Code: resp.StatusCode, Msg: env.Error}, "image %q: alias %s on remote %s", ref, alias, r.Addr)
+		return Image{}, classify(env.statusError(resp.StatusCode), "image %q: alias %s on remote %s", ref, alias, r.Addr)
 	}
 	var entry imageAlias
 	if json.Unmarshal(env.Metadata, &entry) != nil || entry.Target == "" {

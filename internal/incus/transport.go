@@ -73,6 +73,20 @@ type apiResponse struct {
 	Metadata   json.RawMessage `json:"metadata"`
 }
 
+// statusError is the error an error answer carries: Incus's own code and
+// message, else those of the HTTP status.
+func (env *apiResponse) statusError(httpCode int) *StatusError {
+	code := env.ErrorCode
+	if code == 0 {
+		code = httpCode
+	}
+	msg := env.Error
+	if msg == "" {
+		msg = http.StatusText(code)
+	}
+	return &StatusError{Code: code, Msg: msg}
+}
+
 // StatusError is an error answer from Incus with its HTTP status code.
 type StatusError struct {
 	Code int
@@ -209,15 +223,7 @@ func (t *transport) doOnce(ctx context.Context, r request) (*apiResponse, string
 		return nil, "", fmt.Errorf("%s %s: unreadable answer from Incus (HTTP %d): %v", r.method, r.path, resp.StatusCode, err)
 	}
 	if env.Type == "error" || resp.StatusCode >= 400 {
-		code := env.ErrorCode
-		if code == 0 {
-			code = resp.StatusCode
-		}
-		msg := env.Error
-		if msg == "" {
-			msg = http.StatusText(code)
-		}
-		return nil, "", &StatusError{Code: code, Msg: msg}
+		return nil, "", env.statusError(resp.StatusCode)
 	}
 	return &env, resp.Header.Get("ETag"), nil
 }
