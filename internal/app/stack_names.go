@@ -42,7 +42,8 @@ type nameSync struct {
 	mu       sync.Mutex
 	leaving  map[string]bool
 	fresh    map[string]bool // created by this run, not published yet
-	written  map[string]string
+	written  names.Record    // instance -> digest of the file it holds
+	recorded string          // the stack's names record as read (KeyNames)
 	all      map[string]names.Endpoint // running instances, read once, then kept up to date
 	loaded   bool
 	warnings []string
@@ -50,7 +51,7 @@ type nameSync struct {
 
 func newNameSync(c *incus.Client, stack *model.Stack, nets *incus.NetPlan, plan model.Plan) *nameSync {
 	n := &nameSync{client: c, stack: stack, nets: nets, steps: map[string]model.Step{}, olds: map[string]model.Step{},
-		leaving: map[string]bool{}, fresh: map[string]bool{}, written: map[string]string{}, all: map[string]names.Endpoint{}}
+		leaving: map[string]bool{}, fresh: map[string]bool{}, written: names.Record{}, all: map[string]names.Endpoint{}}
 	for _, s := range plan.Steps {
 		if s.Op == model.OpCreate || s.Op == model.OpReplace {
 			n.steps[s.Instance] = s
@@ -90,6 +91,15 @@ func (n *nameSync) initialHosts(ctx context.Context, s model.Step) model.File {
 func (n *nameSync) load(ctx context.Context, refresh bool) bool {
 	if n.loaded && !refresh {
 		return true
+	}
+	if !n.loaded {
+		// What the last run wrote: files whose content stays the same are
+		// not written again.
+		rec, err := n.client.ReadRecord(n.stack.Name)
+		if err == nil {
+			n.recorded = rec.Names
+			n.written = names.DecodeRecord(rec.Names)
+		}
 	}
 	eps, err := n.client.Endpoints(ctx, n.stack, n.nets)
 	if err != nil {
@@ -161,7 +171,7 @@ func (n *nameSync) sync(ctx context.Context, refresh bool) {
 			// Not published yet, but it sees its peers and itself.
 			view = names.Book(n.stack, append(append([]names.Endpoint(nil), published...), ep))[ep.Instance]
 		}
-		if content := string(n.hostsFile(ep.Instance, ep.Service, view)); n.written[ep.Instance] != content {
+		if content := string(n.hostsFile(ep.Instance, ep.Service, view)); n.written[ep.Instance] != names.Digest([]byte(content)) {
 			writes[ep.Instance] = content
 		}
 	}
@@ -177,10 +187,11 @@ func (n *nameSync) sync(ctx context.Context, refresh bool) {
 			wmu.Lock()
 			defer wmu.Unlock()
 			if err != nil {
+				delete(n.written, instance) // unknown now: the next run writes it again
 				n.warnings = append(n.warnings, fmt.Sprintf("%s: names not updated: %v", instance, err))
 				return
 			}
-			n.written[instance] = content
+			n.written[instance] = names.Digest([]byte(content))
 		}()
 	}
 	wg.Wait()
@@ -208,6 +219,10 @@ type namedActuator struct {
 func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 	a.names.mu.Lock()
 	a.names.fresh[s.Instance] = true
+	// A stop-first step re-creates the name it just stopped: the new
+	// instance is not leaving, it is fresh (it joins the names when ready).
+	delete(a.names.leaving, s.Instance)
+	delete(a.names.written, s.Instance)
 	a.names.mu.Unlock()
 	if err := a.Actuator.Create(ctx, s); err != nil {
 		return err
@@ -217,6 +232,12 @@ func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 		addrs, missing, err := a.names.client.WaitAddresses(ctx, a.names.stack.Name, s.Instance, nics, addressWait)
 		if err != nil {
 			return err
+		}
+		if len(missing) > 0 && s.Op == model.OpReplace {
+			// Publishing it would send clients nowhere, and replacing a
+			// working replica with it turns a DHCP outage into a names
+			// outage: the new version failed.
+			return fmt.Errorf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network, and does the image run a DHCP client?)", s.Instance, missing, addressWait)
 		}
 		if len(missing) > 0 {
 			a.names.warnf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network?); it is left out of the names", s.Instance, missing, addressWait)
@@ -262,14 +283,31 @@ func (a *namedActuator) Probe(ctx context.Context, instance string, test []strin
 	return ok, err
 }
 
-// finish publishes everything that runs, before the run returns.
+// finish publishes everything that runs, before the run returns, and
+// records what each running instance now holds (names.Record), so the next
+// run, even one that changes no instance, sees when the running set has
+// moved under the names.
 func (n *nameSync) finish(ctx context.Context) []string {
 	n.mu.Lock()
 	n.fresh = map[string]bool{}
+	n.leaving = map[string]bool{} // the refreshed list is the truth now
 	n.mu.Unlock()
 	n.sync(ctx, true)
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.loaded {
+		rec := names.Record{}
+		for inst := range n.all {
+			if d, ok := n.written[inst]; ok {
+				rec[inst] = d
+			}
+		}
+		if enc := rec.Encode(); enc != n.recorded {
+			if err := n.client.WriteNames(ctx, n.stack.Name, enc); err != nil {
+				n.warnings = append(n.warnings, fmt.Sprintf("stack %s: %v", n.stack.Name, err))
+			}
+		}
+	}
 	out := slices.Clone(n.warnings)
 	slices.Sort(out) // written concurrently; output is byte-stable
 	return slices.Compact(out)

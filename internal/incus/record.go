@@ -15,12 +15,17 @@ const (
 	// the app layer defines): its target, the spec current when it began
 	// (the rollback target) and where it stopped.
 	KeyUpdate = "user.fleet.update"
+	// KeyNames holds what the fleet last wrote into each running
+	// instance's /etc/hosts (names.Record, JSON); the names own it and
+	// write it apart from the specs (WriteNames).
+	KeyNames = "user.fleet.names"
 )
 
 // StackRecord is the stack's deployed spec and the one before it (JSON).
 type StackRecord struct {
 	Current, Previous string
 	Update            string // "" = no update under way
+	Names             string // KeyNames as read
 	read              string // Current as read, to detect a concurrent writer
 }
 
@@ -31,7 +36,7 @@ func (c *Client) ReadRecord(stack string) (StackRecord, error) {
 		return StackRecord{}, err
 	}
 	cur := p.Config[KeySpecCurrent]
-	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], Update: p.Config[KeyUpdate], read: cur}, nil
+	return StackRecord{Current: cur, Previous: p.Config[KeySpecPrevious], Update: p.Config[KeyUpdate], Names: p.Config[KeyNames], read: cur}, nil
 }
 
 // WriteRecord stores a record read earlier with ReadRecord (and keeps it
@@ -63,4 +68,36 @@ func (c *Client) WriteRecord(stack string, rec *StackRecord) error {
 	}
 	rec.read = rec.Current
 	return nil
+}
+
+// WriteNames stores the stack's names record (KeyNames) and changes no
+// other key: read, then written with the ETag read, and read again if a
+// concurrent writer (the spec record, the volume feature) got in between.
+// "" removes it. (A PATCH would not do: Incus 6.0 checks the project's
+// features against their defaults on PATCH and refuses.)
+func (c *Client) WriteNames(ctx context.Context, stack, record string) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		var p *project
+		var etag string
+		if p, etag, err = c.getProject(ctx, stack); err != nil {
+			return err
+		}
+		if p.Config[KeyNames] == record {
+			return nil
+		}
+		if record == "" {
+			delete(p.Config, KeyNames)
+		} else {
+			p.Config[KeyNames] = record
+		}
+		put := project{Description: p.Description, Config: p.Config}
+		if _, err = c.callIfMatch(ctx, http.MethodPut, projectPath(stack), Scope{}, etag, put, nil); err == nil {
+			return nil
+		}
+		if !statusIs(err, http.StatusPreconditionFailed) {
+			break
+		}
+	}
+	return classify(err, "write the names record of stack %s", stack)
 }

@@ -53,9 +53,13 @@ func Render(h Hosts) []byte {
 	b.WriteString("127.0.0.1\tlocalhost\n")
 	b.WriteString("::1\tlocalhost ip6-localhost ip6-loopback\n")
 	if !hasName(h.Fleet, host) {
-		// No address of its own (yet): its name still resolves, as Docker
-		// and Debian do it.
-		fmt.Fprintf(&b, "127.0.1.1\t%s\n", host)
+		// A Compose hostname resolves to the instance's own address, as
+		// in Docker; with no address (yet) to 127.0.1.1, as Debian does.
+		own := "127.0.1.1"
+		if ip := addressOf(h.Fleet, h.Instance); ip != "" {
+			own = ip
+		}
+		fmt.Fprintf(&b, "%s\t%s\n", own, host)
 	}
 	b.WriteString(BeginMarker + "\n")
 	for _, e := range h.Fleet {
@@ -78,13 +82,16 @@ func writeEntry(b *strings.Builder, e Entry) {
 	fmt.Fprintf(b, "%s\t%s\n", e.IP, strings.Join(e.Names, " "))
 }
 
-func hasName(entries []Entry, name string) bool {
+func hasName(entries []Entry, name string) bool { return addressOf(entries, name) != "" }
+
+// addressOf is the address a name has among the entries, "" if none.
+func addressOf(entries []Entry, name string) string {
 	for _, e := range entries {
 		for _, n := range e.Names {
-			if n == name {
-				return true
+			if n == name && e.IP != "" {
+				return e.IP
 			}
 		}
 	}
-	return false
+	return ""
 }

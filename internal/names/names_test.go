@@ -93,3 +93,38 @@ func TestRenderMarksFleetSectionAndKeepsExtraHosts(t *testing.T) {
 }
 
 func render(es []Entry) string { return string(Render(Hosts{Stack: "shop", Instance: "x", Fleet: es})) }
+
+// A Compose hostname resolves to the instance's own address once it has
+// one (Docker's behaviour), not to 127.0.1.1.
+func TestRenderHostnameResolvesToOwnAddress(t *testing.T) {
+	out := string(Render(Hosts{Stack: "shop", Instance: "web-1", Hostname: "frontdoor",
+		Fleet: []Entry{{IP: "198.18.0.11", Names: []string{"web-1", "web", "tasks.web"}}}}))
+	if !strings.Contains(out, "198.18.0.11\tfrontdoor\n") || strings.Contains(out, "127.0.1.1") {
+		t.Errorf("hostname does not resolve to the instance's address:\n%s", out)
+	}
+	out = string(Render(Hosts{Stack: "shop", Instance: "web-1", Hostname: "frontdoor"}))
+	if !strings.Contains(out, "127.0.1.1\tfrontdoor\n") {
+		t.Errorf("hostname without an address yet:\n%s", out)
+	}
+}
+
+func TestRecordCoversExactlyTheRunningSet(t *testing.T) {
+	r := Record{"web-1": Digest([]byte("a")), "web-2": Digest([]byte("b"))}
+	if !r.Covers([]string{"web-2", "web-1"}) {
+		t.Error("same set not covered")
+	}
+	for _, running := range [][]string{{"web-1"}, {"web-1", "web-2", "web-3"}, {"web-1", "web-3"}} {
+		if r.Covers(running) {
+			t.Errorf("record %v covers running %v", r, running)
+		}
+	}
+	if got := DecodeRecord(r.Encode()); !got.Covers([]string{"web-1", "web-2"}) || got["web-1"] != r["web-1"] {
+		t.Errorf("round trip: %v", got)
+	}
+	if DecodeRecord("{not json").Covers([]string{"web-1"}) || len(DecodeRecord("")) != 0 {
+		t.Error("an unreadable record must be empty")
+	}
+	if (Record{}).Encode() != "" {
+		t.Error("empty record must encode to nothing")
+	}
+}
