@@ -41,9 +41,9 @@ type nameSync struct {
 
 	mu       sync.Mutex
 	leaving  map[string]bool
-	fresh    map[string]bool // created by this run, not published yet
-	written  names.Record    // instance -> digest of the file it holds
-	recorded string          // the stack's names record as read (KeyNames)
+	fresh    map[string]bool           // created by this run, not published yet
+	written  names.Record              // instance -> digest of the file it holds
+	recorded string                    // the stack's names record as read (KeyNames)
 	all      map[string]names.Endpoint // running instances, read once, then kept up to date
 	loaded   bool
 	warnings []string
