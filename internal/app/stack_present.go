@@ -255,6 +255,7 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	if nics := a.nets.ServiceNICs(svc); len(nics) > 0 {
 		// The names' hosts file carries extra_hosts too (one writer).
 		maps.Copy(post.Devices, incus.NetworkDevices(nics))
+		post.Config[incus.KeyNICs] = incus.EncodeNICs(nics)
 		files = append(files, a.names.initialHosts(ctx, s))
 	} else if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
 		files = append(files, hosts)

@@ -33,16 +33,7 @@ func (c *Client) Endpoints(ctx context.Context, stack *model.Stack, plan *NetPla
 		if in.Status != "Running" || in.State == nil || in.Config[model.KeyStack] != stack.Name || svc == "" {
 			continue
 		}
-		ep := names.Endpoint{Instance: in.Name, Service: svc, Addrs: map[string]string{}}
-		for _, nic := range nics[svc] {
-			ip := in.State.Network[nic.Name].inet4()
-			for _, net := range nic.Networks {
-				if ip != "" {
-					ep.Addrs[net] = ip
-				}
-			}
-		}
-		out = append(out, ep)
+		out = append(out, endpointOf(in, svc, nics[svc]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Instance < out[j].Instance })
 	return out, nil
