@@ -127,11 +127,25 @@ func (r *resolver) resolve(n model.Network) error {
 		r.notOnBridge(n, r.parent)
 		return nil
 	default:
-		if n.Name != "default" || len(r.stack.Networks) > 1 {
+		if n.Name != "default" || len(r.stack.Networks) > 1 || r.joiners(n.Name) > 1 {
 			r.warnf("network %q: not wired: the cluster has no network settings; set %s (a host bridge on every member, on one shared LAN) or %s (OVN), see README \"Networks\"", n.Name, KeyNetworkParent, KeyOVNUplink)
 		}
 		return nil
 	}
+}
+
+// joiners counts the services on a Compose network: with more than one,
+// an unwired network means services that cannot reach each other.
+func (r *resolver) joiners(network string) int {
+	n := 0
+	for _, svc := range r.stack.Services {
+		for _, sn := range svc.Networks {
+			if sn.Network == network {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func bridged(parent string) NetAttach {
@@ -161,6 +175,12 @@ func (r *resolver) existing(n model.Network) error {
 	}
 	r.plan.Attach[n.Name] = NetAttach{Kind: AttachExisting, IncusName: n.Existing,
 		Device: map[string]string{"type": "nic", "network": n.Existing}}
+	if info.Type == "bridge" && r.c.clustered {
+		// A managed bridge is one bridge per member, each its own L2 with
+		// its own DHCP: replicas on different members never meet on it.
+		r.warnf("network %q: the Incus network %q is a managed bridge, which each member runs on its own: instances on different members cannot reach each other through it; use OVN (%s) or a host bridge on one shared LAN (%s)",
+			n.Name, n.Existing, KeyOVNUplink, KeyNetworkParent)
+	}
 	if n.Internal && info.Type != "ovn" {
 		r.warnf("network %q: internal not enforced: the Incus %s network %q decides what it routes", n.Name, info.Type, n.Existing)
 	}
