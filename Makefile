@@ -11,15 +11,17 @@ TESTBED_DIR ?= /tmp/incus-fleet-testbed
 TESTBED     := testdata/testbed
 # Sourcing the test bed's env file gives tests INCUS_SOCKET and friends.
 WITH_TESTBED = set -a; source $(TESTBED_DIR)/env; set +a;
+# Logs of the suites that run side by side, and pytest's temporary dirs.
+TEST_LOGS ?= /tmp/incus-fleet-test-logs
 # One venv per Salt version: $(SALT_VENV_PREFIX)-<version>.
 SALT_VENV_PREFIX ?= /opt/incus-fleet/salt-venv
 SALT_PINNED      ?= 3008.3
 # Also tested; its venv has saltext-incus installed next to ours.
 SALT_OTHER       ?= 3008.4
 SALT_PYTEST       = $(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 INCUS_FLEET_BIN=$(CURDIR)/$(BIN) \
-	PYTHONDONTWRITEBYTECODE=1 $(SALT_VENV_PREFIX)-$(1)/bin/pytest -q -rs -p no:cacheprovider
+	PYTHONDONTWRITEBYTECODE=1 $(SALT_VENV_PREFIX)-$(1)/bin/pytest -q -rs -p no:cacheprovider --basetemp=$(TEST_LOGS)/pytest-$(1)
 
-.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean salt-test salt-ssh-modules
+.PHONY: all build test unit integration testbed-install testbed-up testbed-down demo demo-down bench fuzz lint clean salt-install salt-test salt-ssh-modules
 
 all: build
 
@@ -50,10 +52,22 @@ unit:
 # whatever the machine's size: more load makes timings, not coverage.
 INTEGRATION := ./internal/integration
 INTEGRATION_PARALLEL ?= 2
-test: lint testbed-up build salt-test
-	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/integration$$')
+#
+# Before it, everything that leaves the members alone runs side by side (on
+# 2 cores most of it waits on processes and on Incus): the Salt suites of
+# both versions, the other Go packages and the fuzz targets; each writes a
+# log of its own, printed whole when all are done, in a fixed order.
+test: lint testbed-up build salt-install
+	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
+	@pids=""; \
+	( $(call SALT_PYTEST,$(SALT_PINNED)) salt/tests --ignore=salt/tests/test_salt_master.py --ignore=salt/tests/test_salt_maintenance.py ) > $(TEST_LOGS)/1-salt-$(SALT_PINNED).log 2>&1 & pids="$$pids $$!"; \
+	( $(call SALT_PYTEST,$(SALT_OTHER)) salt/tests --ignore=salt/tests/test_salt_call.py ) > $(TEST_LOGS)/2-salt-$(SALT_OTHER).log 2>&1 & pids="$$pids $$!"; \
+	( $(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/integration$$') ) > $(TEST_LOGS)/3-go.log 2>&1 & pids="$$pids $$!"; \
+	( $(MAKE) --no-print-directory fuzz FUZZTIME=5s ) > $(TEST_LOGS)/4-fuzz.log 2>&1 & pids="$$pids $$!"; \
+	failed=0; for p in $$pids; do wait $$p || failed=1; done; \
+	for f in $(TEST_LOGS)/*.log; do echo "=== $$(basename $$f .log)"; cat $$f; done; \
+	exit $$failed
 	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -parallel $(INTEGRATION_PARALLEL) -timeout 30m $(INTEGRATION)
-	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 # The Salt extension (salt/): install.sh makes one venv per Salt version
 # (Salt, pytest-salt-factories and `pip install ./salt`; saltext-incus too
@@ -61,9 +75,11 @@ test: lint testbed-up build salt-test
 # tests and salt-call against the test bed; $(SALT_OTHER), with saltext-incus
 # installed, runs the unit, names and formula tests and the real
 # salt-master + 3 minions walk-through.
-salt-test: testbed-up build
+salt-install:
 	SALT_VENV_PREFIX=$(SALT_VENV_PREFIX) SALT_VERSIONS="$(SALT_PINNED) $(SALT_OTHER)" \
 		SALTEXT_INCUS_IN=$(SALT_OTHER) bash testdata/salt/install.sh
+
+salt-test: testbed-up build salt-install
 	$(call SALT_PYTEST,$(SALT_PINNED)) salt/tests --ignore=salt/tests/test_salt_master.py --ignore=salt/tests/test_salt_maintenance.py
 	$(call SALT_PYTEST,$(SALT_OTHER)) salt/tests --ignore=salt/tests/test_salt_call.py
 

@@ -29,6 +29,7 @@ func incusExec(t *testing.T, project, instance, script string) string {
 // container; the dependent is created only after one dependency is
 // healthy and another has completed, as Incus's lifecycle events show.
 func TestComposeRuntimeMappings(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-compose-runtime"
 	cleanup(t, stack)

@@ -11,6 +11,7 @@ import (
 // container; a name the image lacks fails naming the service, the user and
 // the image, and leaves no half-created instance behind.
 func TestComposeUserNames(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-compose-user"
 	cleanup(t, stack)

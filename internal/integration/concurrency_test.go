@@ -19,6 +19,7 @@ import (
 const concurrentRounds = 8
 
 func TestConcurrentApplies(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-concurrent"
 	cleanup(t, stack)

@@ -171,6 +171,7 @@ func checkConverged(t *testing.T, srv *bedClient, stack string, want map[string]
 // replicas 1 that would be a full outage. It re-runs the gate, which fails
 // again, so the update pauses and the old copy keeps serving.
 func TestCrashDuringGateKeepsHealthyCopy(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-crash-gate"
 	cleanup(t, stack)

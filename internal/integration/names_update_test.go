@@ -44,6 +44,7 @@ func namesAnswer(t *testing.T, srv *bedClient, stack, greeting string, replicas 
 // resolve neither `web` nor `web-1`. A no-op apply afterwards writes no
 // file.
 func TestNamesFollowBothUpdateOrders(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	requireLAN(t)
 	const stack = "it-names-orders"

@@ -68,6 +68,7 @@ func requireLAN(t *testing.T) {
 // TestNamesAcrossMembers: from the client on node1, `web` and every
 // `web-N` answer, from replicas on node2 and node3 as well.
 func TestNamesAcrossMembers(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	requireLAN(t)
 	const stack = "it-names"
@@ -173,6 +174,7 @@ func TestNamesFollowStartFirstUpdate(t *testing.T) {
 // TestNetworksIsolateNames: services on two Compose networks; one on only
 // the first cannot resolve a service on only the second.
 func TestNetworksIsolateNames(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	requireLAN(t)
 	const stack = "it-names-nets"

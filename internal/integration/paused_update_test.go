@@ -76,6 +76,7 @@ func wantError(t *testing.T, r response, code string, says ...string) {
 // naming the failed slot and both ways out (also as a dry run); resume:
 // true, and the CLI's --resume, continue it.
 func TestPausedUpdateStaysPaused(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-pause-stays"
 	cleanup(t, stack)
@@ -142,6 +143,7 @@ func TestPausedUpdateStaysPaused(t *testing.T) {
 // rollback, applying the same spec again (a `stack watch` resync) neither
 // replaces nor rolls back again: it answers rolled_back and changes nothing.
 func TestRolledBackUpdateDoesNotLoop(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-rollback-once"
 	cleanup(t, stack)
@@ -171,6 +173,7 @@ func TestRolledBackUpdateDoesNotLoop(t *testing.T) {
 // update_config, rollback_config and deploy labels replaces no instance;
 // the stack record keeps the new policy and the next update rolls with it.
 func TestUpdatePolicyChangeReplacesNothing(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-update-policy"
 	cleanup(t, stack)

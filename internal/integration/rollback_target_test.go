@@ -12,6 +12,7 @@ import (
 // began (a stack deployed once has no "previous" spec, yet this works), and
 // the record agrees: that spec again changes nothing.
 func TestRollbackAfterPausedUpdate(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-rollback-paused"
 	cleanup(t, stack)
@@ -34,6 +35,7 @@ func TestRollbackAfterPausedUpdate(t *testing.T) {
 // half-way leaves the record saying what ran before it; stack.rollback goes
 // back there.
 func TestRollbackAfterCrashedUpdate(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-rollback-crashed"
 	cleanup(t, stack)
@@ -55,6 +57,7 @@ func TestRollbackAfterCrashedUpdate(t *testing.T) {
 // stack.rollback afterwards still aims at the spec from before the update,
 // converges there, and the record agrees.
 func TestCrashInsideRollback(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	// parallelism 2: two slots go down in the update's first batch, so the
 	// rollback (parallelism 1) has two batches to be killed between.
@@ -103,6 +106,7 @@ func TestCrashInsideRollback(t *testing.T) {
 // longer serves it, stack.rollback fails with not_found before touching a
 // single slot.
 func TestRollbackChecksImagesFirst(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-rollback-image"
 	const alias = "it-rollback-image-v1"

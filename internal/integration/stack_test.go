@@ -8,6 +8,7 @@ import (
 // TestStackLifecycle is the foundation's acceptance: deploy 3 replicas (one
 // per member), scale to 5 and to 2, a no-op re-apply, and a clean removal.
 func TestStackLifecycle(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-lifecycle"
 	cleanup(t, stack)
@@ -98,6 +99,7 @@ func TestStackLifecycle(t *testing.T) {
 // TestStackRemovesOrphanServices: a service dropped from the compose file
 // is deleted; the others are kept.
 func TestStackRemovesOrphanServices(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-orphans"
 	cleanup(t, stack)
@@ -117,6 +119,7 @@ func TestStackRemovesOrphanServices(t *testing.T) {
 
 // TestStackErrors: bad input changes nothing and says what is wrong.
 func TestStackErrors(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-errors"
 	cleanup(t, stack)

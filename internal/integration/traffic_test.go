@@ -13,6 +13,7 @@ import (
 // on each member's own loopback address, a port range giving each replica
 // its own port, and a Compose command replacing the image's init.
 func TestStackServesTraffic(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-traffic"
 	cleanup(t, stack)

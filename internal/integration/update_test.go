@@ -12,6 +12,7 @@ import (
 // TestUpdateOnlyChangedService: changing one service's environment replaces
 // only that service; applying again changes nothing.
 func TestUpdateOnlyChangedService(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-update-one"
 	cleanup(t, stack)
@@ -132,6 +133,7 @@ func oldName(newName string) string {
 // TestFailingHealthcheckPauses: new instances that never get healthy stop
 // the update (update_paused) and the old replicas keep serving.
 func TestFailingHealthcheckPauses(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-health-pause"
 	cleanup(t, stack)
@@ -154,6 +156,7 @@ func TestFailingHealthcheckPauses(t *testing.T) {
 // TestFailingHealthcheckRollsBack: with failure_action rollback every slot
 // runs the old spec again (its recorded hash) and the error is rolled_back.
 func TestFailingHealthcheckRollsBack(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-health-rollback"
 	cleanup(t, stack)
@@ -184,6 +187,7 @@ func TestFailingHealthcheckRollsBack(t *testing.T) {
 // TestManualRollback: stack.rollback returns to the previous deployed spec,
 // and a second rollback returns to the newer one.
 func TestManualRollback(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-rollback"
 	cleanup(t, stack)

@@ -41,6 +41,7 @@ volumes:
 // volume is orphaned without being reported, and none is deleted unless
 // prune_volumes asked for it.
 func TestVolumesCrashPoints(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	cases := []struct {
 		point     string

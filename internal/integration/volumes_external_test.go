@@ -12,6 +12,7 @@ import (
 // true}) keeps its service's start-first updates, on the same member, with
 // the data.
 func TestVolumesExternalAndShared(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	const stack = "it-volumes-ext"
 	// Cleanups run last first: the stack with its volumes, then the

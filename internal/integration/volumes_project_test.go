@@ -19,6 +19,7 @@ func oldStackProject(t *testing.T, stack string) {
 // holds no instances; with instances the deploy is refused clearly
 // (conflict, naming the fix) and nothing changes.
 func TestVolumesOldProjects(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	withVolume := "services:\n  db: {image: busybox, volumes: [\"data:/data\"]}\nvolumes:\n  data: {}\n"
 	withoutVolume := "services:\n  db: {image: busybox}\n"

@@ -42,6 +42,7 @@ secrets:
 // the instance with mode 0400, absent from every response, log, the
 // stack record and the instance config), and the stop-first order used.
 func TestVolumesDataSurvives(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	const stack = "it-volumes"
 	removeWithVolumes(t, stack)
@@ -151,6 +152,7 @@ func TestVolumesDataSurvives(t *testing.T) {
 // missing external volume and a size that does not parse are each a clear
 // error before anything changes (not even the project is created).
 func TestVolumesBadInputChangesNothing(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	for i, c := range []struct {
 		compose, code, fragment string
