@@ -20,6 +20,10 @@ type InstancesPost struct {
 	Devices  map[string]map[string]string `json:"devices,omitempty"`
 	Profiles []string                     `json:"profiles"`
 	Start    bool                         `json:"start,omitempty"`
+
+	// addressHook: the instance's init is replaced or run as a user, so
+	// CreateAndStart gives its NICs their addresses (spec_dhcp.go).
+	addressHook bool
 }
 
 // InstanceTypeContainer is the only instance type stacks use.
@@ -51,6 +55,9 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	s := Scope{Project: stack}
 	if c.clustered {
 		s.Target = member
+	}
+	if hook, ok := withAddressHook(&post); ok { // spec_dhcp.go
+		files = append(files, hook)
 	}
 	if err := c.callOp(ctx, http.MethodPost, "/instances", s, post, "create "+post.Name+" on "+member); err != nil {
 		if !errors.Is(err, errOpVanished) || !c.instanceIs(ctx, stack, post.Name, -1) {

@@ -66,12 +66,13 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	devices := proxyDevices(svc.Ports, step.HostPorts, member)
 	maps.Copy(devices, mountDevices(svc.Runtime))
 	return InstancesPost{
-		Name:     step.Instance,
-		Type:     InstanceTypeContainer,
-		Source:   img.Source,
-		Config:   cfg,
-		Devices:  devices,
-		Profiles: []string{"default"},
+		addressHook: wantsAddressHook(svc, img), // spec_dhcp.go
+		Name:        step.Instance,
+		Type:        InstanceTypeContainer,
+		Source:      img.Source,
+		Config:      cfg,
+		Devices:     devices,
+		Profiles:    []string{"default"},
 	}
 }
 
@@ -115,6 +116,8 @@ const (
 // initCommand makes entrypoint + command the container's first process, as
 // Incus itself does for OCI images, after bringing loopback up (no init does
 // it then, and proxy devices connect to 127.0.0.1). The image needs /bin/sh.
+// The NICs get their addresses from the start hook (spec_dhcp.go), which
+// runs as root even under user:.
 // Empty when the image's own init should run.
 func initCommand(svc *model.Service) string {
 	argv := append(append([]string{}, svc.Entrypoint...), svc.Command...)
@@ -125,7 +128,7 @@ func initCommand(svc *model.Service) string {
 	for i, a := range argv {
 		quoted[i] = shellQuote(a)
 	}
-	return "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; " + dhcpPrefix + "exec " + strings.Join(quoted, " ")
+	return "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; exec " + strings.Join(quoted, " ")
 }
 
 func shellQuote(s string) string {

@@ -67,8 +67,3 @@ func deviceKey(d map[string]string) string {
 	}
 	return b.String()
 }
-
-// dhcpPrefix starts the image's DHCP client on eth0 when the instance has
-// one: a command or entrypoint replaces the image's init, which would
-// otherwise have done it (a system container image's init runs one).
-const dhcpPrefix = "[ -e /sys/class/net/eth0 ] && { udhcpc -b -i eth0 >/dev/null 2>&1 || dhclient -nw eth0 >/dev/null 2>&1; }; "

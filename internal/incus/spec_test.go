@@ -32,7 +32,7 @@ func TestInstanceSpecMapsService(t *testing.T) {
 		"environment.GREETING": "hi", "user.label.tier": "front",
 		"limits.cpu": "2", "limits.cpu.allowance": "150ms/100ms", "limits.memory": "67108864B", "limits.processes": "100",
 		"boot.autostart": "false", "boot.autorestart": "false",
-		initEnvKey: `ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; [ -e /sys/class/net/eth0 ] && { udhcpc -b -i eth0 >/dev/null 2>&1 || dhclient -nw eth0 >/dev/null 2>&1; }; exec httpd -f -h '/srv/my www' 'it'"'"'s'`,
+		initEnvKey: `ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; exec httpd -f -h '/srv/my www' 'it'"'"'s'`,
 		"raw.lxc":  initCmdLXC,
 	}
 	for k, v := range want {
