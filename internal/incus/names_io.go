@@ -2,6 +2,9 @@ package incus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -81,23 +84,75 @@ func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics
 	}
 }
 
-// writeHostsScript replaces /etc/hosts atomically: written aside, then
-// renamed over it, so a lookup never sees a half-written or empty file.
-const writeHostsScript = `printf '%s' "$INCUS_FLEET_HOSTS" > /etc/.hosts.incus-fleet && mv -f /etc/.hosts.incus-fleet /etc/hosts`
+// hostsWriteTimeout bounds one hosts write; a write still running then is
+// stopped (stopHostsWrite). A variable so the fake-API tests can shorten it.
+var hostsWriteTimeout = 10 * time.Second
 
-// WriteHosts puts a rendered hosts file into a running instance. Through
+// writeHostsScript replaces /etc/hosts atomically: written aside, then
+// renamed over it, so a lookup never sees a half-written, empty or missing
+// file. The staging file is named for this one write ($1, a random token),
+// so two writers at once never write into the same file: the last rename
+// wins, whole. A failed write removes its staging file and leaves
+// /etc/hosts as it was.
+const writeHostsScript = `umask 022; s=/etc/.hosts.incus-fleet.$1; ` +
+	`printf '%s' "$INCUS_FLEET_HOSTS" > "$s" && mv -f "$s" /etc/hosts || { rm -f "$s"; exit 1; }`
+
+// stopHostsScript kills every process of one write (its shell carries the
+// token in its arguments, mv in the staging name) and removes the staging
+// file. Incus refuses to cancel an exec operation started without
+// websockets ("This operation can't be cancelled", measured on 6.0.4), so
+// signalling its processes is how such an operation is ended.
+const stopHostsScript = `for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] && continue; ` +
+	`grep -qF "$INCUS_FLEET_TOKEN" "$p/cmdline" 2>/dev/null && kill -9 "$i" 2>/dev/null; done; ` +
+	`rm -f "/etc/.hosts.incus-fleet.$INCUS_FLEET_TOKEN"; exit 0`
+
+// WriteHosts puts a rendered hosts file into a running instance, through
 // exec (the content travels in the environment, no stdio needed) so the
-// replacement is atomic; an image without /bin/sh gets it through the file
-// API instead (written in place).
+// replacement is atomic. There is no other way in: the file API can only
+// delete and re-create a file, which leaves a moment, or after a failure
+// for good, without /etc/hosts. So a write that fails leaves the old file
+// and returns an error; one that runs past hostsWriteTimeout is stopped
+// first. (An instance's first file is pushed before it starts, when no one
+// looks it up.)
 func (c *Client) WriteHosts(ctx context.Context, stack, instance string, content []byte) error {
-	code, err := c.execEnv(ctx, stack, instance, []string{"/bin/sh", "-c", writeHostsScript},
-		map[string]string{"INCUS_FLEET_HOSTS": string(content)}, 10*time.Second)
-	if err == nil && code == 0 {
-		return nil
-	}
-	if err != nil && (isNotFound(err) || ctx.Err() != nil) {
+	token, err := writeToken()
+	if err != nil {
 		return fmt.Errorf("write %s in %s: %w", HostsPath, instance, err)
 	}
-	// No shell, or no mv: the file API still works, without atomicity.
-	return c.pushFiles(ctx, stack, instance, []model.File{{Target: HostsPath, Mode: 0o644, Content: content, Source: "names of stack " + stack}})
+	argv := []string{"/bin/sh", "-c", writeHostsScript, "incus-fleet-hosts", token}
+	code, err := c.execEnv(ctx, stack, instance, argv, map[string]string{"INCUS_FLEET_HOSTS": string(content)}, hostsWriteTimeout)
+	switch {
+	case errors.Is(err, errOpTimeout) && ctx.Err() == nil:
+		if serr := c.stopHostsWrite(ctx, stack, instance, token); serr != nil {
+			return fmt.Errorf("write %s in %s: %w; stopping the write failed too: %v", HostsPath, instance, err, serr)
+		}
+		return fmt.Errorf("write %s in %s: %w; the write was stopped and the file left as it was", HostsPath, instance, err)
+	case err != nil:
+		return fmt.Errorf("write %s in %s: %w", HostsPath, instance, err)
+	case code != 0:
+		return fmt.Errorf("write %s in %s: the write exited with code %d and left the file as it was "+
+			"(the names need /bin/sh, printf and mv in the image, and a writable /etc)", HostsPath, instance, code)
+	}
+	return nil
+}
+
+// stopHostsWrite ends a timed-out write: its processes are killed from a
+// second exec, bounded too.
+func (c *Client) stopHostsWrite(ctx context.Context, stack, instance, token string) error {
+	code, err := c.execEnv(ctx, stack, instance, []string{"/bin/sh", "-c", stopHostsScript},
+		map[string]string{"INCUS_FLEET_TOKEN": token}, hostsWriteTimeout)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exited with code %d", code)
+	}
+	return err
+}
+
+// writeToken names one write's staging file: random, so concurrent
+// writers (two runs, a run and the watch) never share one.
+func writeToken() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("no random token for the staging file: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
