@@ -45,7 +45,9 @@ func (c *Client) Endpoints(ctx context.Context, stack *model.Stack, plan *NetPla
 // WaitAddresses waits until every NIC of a new instance has its IPv4
 // address (DHCP on a bridge, OVN's own on OVN), so its names can be
 // published before anyone is sent to it. It returns the instance's address
-// on each Compose network, and the NICs still without one at the timeout.
+// on each Compose network, and the NICs still without one at the timeout,
+// each followed by the reason in parentheses when the fleet's address hook
+// left one (spec_dhcp.go: e.g. the image has no DHCP client).
 func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics []NIC, timeout time.Duration) (map[string]string, []string, error) {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -73,8 +75,11 @@ func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics
 				addrs[net] = ip
 			}
 		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			return addrs, missing, nil
+		if len(missing) == 0 {
+			return addrs, nil, nil
+		}
+		if time.Now().After(deadline) {
+			return addrs, c.addressTrouble(ctx, stack, instance, missing), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -82,6 +87,21 @@ func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// addressTrouble adds the address hook's reason, if it left one, to the
+// NICs without an address (one read, only when an address is missing).
+func (c *Client) addressTrouble(ctx context.Context, stack, instance string, missing []string) []string {
+	data, err := c.readInstanceFile(ctx, stack, instance, addressStatusPath)
+	why := strings.TrimSpace(string(data))
+	if err != nil || why == "" {
+		return missing
+	}
+	out := make([]string, len(missing))
+	for i, m := range missing {
+		out[i] = m + " (" + why + ")"
+	}
+	return out
 }
 
 // hostsWriteTimeout bounds one hosts write; a write still running then is

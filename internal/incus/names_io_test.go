@@ -94,12 +94,18 @@ func (f *execFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func startExecFake(t *testing.T, f *execFake) *Client {
 	t.Helper()
 	f.ops, f.killed, f.waitGap = map[string]execPost{}, map[string]bool{}, 20*time.Millisecond
+	return startFake(t, f)
+}
+
+// startFake serves h as Incus on a unix socket and connects to it.
+func startFake(t *testing.T, h http.Handler) *Client {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "incus.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: f}
+	srv := &http.Server{Handler: h}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	c, err := Connect(context.Background(), Options{Socket: sock})

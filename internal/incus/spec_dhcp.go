@@ -105,9 +105,8 @@ elif command -v dhclient >/dev/null; then
 	dhclient -nw $nics
 	exit 0
 else
-	msg="the image has no DHCP client (udhcpc, dhcpcd or dhclient), so$nics got no IPv4 address; add one to the image"
-	echo "incus-fleet: $msg" >/dev/console
-	echo "$msg" >"$status"
+	echo "incus-fleet: the image has no DHCP client (udhcpc, dhcpcd or dhclient), so$nics got no IPv4 address; add one to the image" >/dev/console
+	echo "no DHCP client in the image: add udhcpc, dhcpcd or dhclient" >"$status"
 	exit 0
 fi
 for n in $nics; do
