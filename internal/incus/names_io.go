@@ -119,11 +119,12 @@ const writeHostsScript = `umask 022; s=/etc/.hosts.incus-fleet.$1; ` +
 
 // stopHostsScript kills every process of one write (its shell carries the
 // token in its arguments, mv in the staging name) and removes the staging
-// file. Incus refuses to cancel an exec operation started without
+// file. cmdline separates arguments with NULs, which busybox grep stops
+// at, hence tr. Incus refuses to cancel an exec operation started without
 // websockets ("This operation can't be cancelled", measured on 6.0.4), so
 // signalling its processes is how such an operation is ended.
 const stopHostsScript = `for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] && continue; ` +
-	`grep -qF "$INCUS_FLEET_TOKEN" "$p/cmdline" 2>/dev/null && kill -9 "$i" 2>/dev/null; done; ` +
+	`tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qF "$INCUS_FLEET_TOKEN" && kill -9 "$i" 2>/dev/null; done; ` +
 	`rm -f "/etc/.hosts.incus-fleet.$INCUS_FLEET_TOKEN"; exit 0`
 
 // WriteHosts puts a rendered hosts file into a running instance, through

@@ -3,6 +3,7 @@ package incus
 import (
 	"context"
 	"crypto/md5"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -123,4 +124,45 @@ func firstLine(s string) string {
 func lastLine(s string) string {
 	s = strings.TrimSuffix(s, "\n")
 	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+// TestStopHostsWriteBed: the stop of a timed-out write, on a real
+// instance: a write's shell (the token in its arguments) that hangs is
+// killed, its exec operation ends, and its staging file is removed.
+func TestStopHostsWriteBed(t *testing.T) {
+	c := bed(t)
+	ctx := context.Background()
+	const name = "it-hosts-stop"
+	bedInstance(t, c, InstancesPost{Name: name, Config: map[string]string{}})
+	token, err := writeToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := "/etc/.hosts.incus-fleet." + token
+	op, err := c.startOp(ctx, "POST", "/instances/"+name+"/exec", Scope{Project: "default"}, execPost{
+		Command: []string{"/bin/sh", "-c", `touch "/etc/.hosts.incus-fleet.$1"; while :; do sleep 1; done`, "incus-fleet-hosts", token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hanging write has staged its file (bounded wait).
+	for i := 0; ; i++ {
+		if _, _, err := c.ReadFile(ctx, "default", name, stage); err == nil {
+			break
+		} else if i == 50 {
+			t.Fatalf("the hanging write never staged %s: %v", stage, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := c.waitOp(ctx, op.ID, time.Second, "hanging write"); !errors.Is(err, errOpTimeout) {
+		t.Fatalf("the hanging write ended by itself: %v", err)
+	}
+	if err := c.stopHostsWrite(ctx, "default", name, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitOp(ctx, op.ID, 10*time.Second, "stopped write"); errors.Is(err, errOpTimeout) {
+		t.Fatalf("the write's exec operation still runs after the stop: %v", err)
+	}
+	if _, _, err := c.ReadFile(ctx, "default", name, stage); !errors.Is(err, ErrNotFound) {
+		t.Errorf("staging file after the stop: %v, want not found", err)
+	}
 }

@@ -80,7 +80,8 @@ func (f *execFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.mu.Unlock()
 			time.Sleep(f.waitGap)
 			f.mu.Lock()
-			reply(200, map[string]any{"type": "sync", "status_code": 200, "metadata": opBody(id, opRunning, nil)})
+			// What Incus 6.0.4 answers when ?timeout= passes first.
+			reply(500, map[string]any{"type": "error", "error": "context deadline exceeded", "error_code": 500})
 			return
 		} else if f.hang {
 			ret = 137 // killed

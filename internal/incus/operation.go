@@ -48,6 +48,15 @@ var errOpVanished = errors.New("operation vanished")
 // may still be running in Incus).
 var errOpTimeout = errors.New("operation still running")
 
+// waitRanOut recognises how Incus 6.0.4 answers a /wait whose ?timeout=
+// passed with the operation still running: an error answer, code 500,
+// "context deadline exceeded" (measured, local and forwarded operations).
+// It says nothing about the operation, which is asked again.
+func waitRanOut(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusInternalServerError && se.Msg == "context deadline exceeded"
+}
+
 // waitOp waits for an operation through /1.0/operations/{id}/wait?timeout=,
 // at most limit, and returns it once it ended successfully. A failed or
 // cancelled operation is an error carrying its message and kind.
@@ -72,7 +81,7 @@ func (c *Client) waitOpOn(ctx context.Context, id, target string, limit time.Dur
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, ctx.Err()
-		case err != nil && statusIs(err, http.StatusGatewayTimeout, http.StatusRequestTimeout):
+		case err != nil && (statusIs(err, http.StatusGatewayTimeout, http.StatusRequestTimeout) || waitRanOut(err)):
 			continue // the wait itself timed out on the server side
 		case err != nil && statusIs(err, http.StatusNotFound):
 			return nil, fmt.Errorf("%s: Incus no longer knows operation %s: it ended more than 5 s before the wait reached the daemon "+
