@@ -57,7 +57,7 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 		s.Target = member
 	}
 	if hook, ok := withAddressHook(&post); ok { // spec_dhcp.go
-		files = append(files, hook)
+		files = append(files[:len(files):len(files)], hook) // not into the caller's array
 	}
 	if err := c.callOp(ctx, http.MethodPost, "/instances", s, post, "create "+post.Name+" on "+member); err != nil {
 		if !errors.Is(err, errOpVanished) || !c.instanceIs(ctx, stack, post.Name, -1) {

@@ -65,15 +65,16 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 	}
 	devices := proxyDevices(svc.Ports, step.HostPorts, member)
 	maps.Copy(devices, mountDevices(svc.Runtime))
-	return InstancesPost{
-		addressHook: wantsAddressHook(svc, img), // spec_dhcp.go
-		Name:        step.Instance,
-		Type:        InstanceTypeContainer,
-		Source:      img.Source,
-		Config:      cfg,
-		Devices:     devices,
-		Profiles:    []string{"default"},
+	post := InstancesPost{
+		Name:     step.Instance,
+		Type:     InstanceTypeContainer,
+		Source:   img.Source,
+		Config:   cfg,
+		Devices:  devices,
+		Profiles: []string{"default"},
 	}
+	post.addressHook = wantsAddressHook(svc, img) // spec_dhcp.go
+	return post
 }
 
 // resourceConfig maps deploy.resources.limits. Fractional CPUs become a hard
