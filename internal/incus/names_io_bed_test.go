@@ -25,7 +25,7 @@ func bedInstance(t *testing.T, c *Client, post InstancesPost) {
 	t.Cleanup(func() { _ = c.StopAndDelete(context.Background(), "default", post.Name) })
 }
 
-// TestWriteHostsConcurrentWritersBed: sixteen writers at once, ten rounds,
+// TestWriteHostsConcurrentWritersBed: sixteen writers at once, eight rounds,
 // each writing a hosts file of its own size (30-57 KB) into one running
 // instance, while a reader inside it hashes /etc/hosts in a loop. The
 // reader only ever sees a whole file some writer wrote (never a torn or a
@@ -55,7 +55,7 @@ func TestWriteHostsConcurrentWritersBed(t *testing.T) {
 	}()
 	time.Sleep(500 * time.Millisecond) // the reader is looping
 
-	const writers, rounds = 16, 10
+	const writers, rounds = 16, 8
 	for round := 0; round < rounds; round++ {
 		contents := map[string]int{}
 		var wg sync.WaitGroup
