@@ -11,6 +11,7 @@ import (
 // instance (the fleet's start hook runs the image's udhcpc as root with an
 // event script that applies the lease).
 func TestNamesCommandAndUserServices(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	requireLAN(t)
 	const stack = "it-names-proc"
