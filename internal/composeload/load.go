@@ -86,7 +86,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	details := types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: env.project}
 	opts := func(lo *loader.Options) {
 		lo.SetProjectName(o.Name, true)
-		lo.Profiles = o.Profiles
+		lo.Profiles = activeProfiles(o, env) // profiles.go
 		// Selecting in the loader (not afterwards) enables profile-gated
 		// services before their env_file is resolved.
 		lo.SelectedServices = o.Services
