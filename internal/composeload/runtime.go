@@ -289,7 +289,11 @@ func toExtraHosts(s types.ServiceConfig) ([]model.HostEntry, error) {
 			if addr == "host-gateway" {
 				return nil, serviceErr(s.Name, "extra_hosts."+name, "uses host-gateway, which has no Incus equivalent; give the address instead")
 			}
-			out = append(out, model.HostEntry{Name: name, Address: addr})
+			ip, err := checkExtraHost(s.Name, name, addr) // netkeys.go
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, model.HostEntry{Name: name, Address: ip})
 		}
 	}
 	return out, nil
