@@ -132,7 +132,7 @@ func toNetwork(key string, cfg types.NetworkConfig, w *warnings) (model.Network,
 		n.DriverOpts = map[string]string(cfg.DriverOpts)
 		w.add(fmt.Sprintf("network %q: driver_opts %v have no meaning on Incus and are ignored", key, sortedKeys(cfg.DriverOpts)))
 	}
-	ipamWarnings(key, cfg, w) // netkeys.go
+	ipamWarnings(key, cfg, w)   // netkeys.go
 	family := map[bool]string{} // IPv4? -> the subnet kept for it
 	for i, pool := range cfg.Ipam.Config {
 		if pool == nil || pool.Subnet == "" {
