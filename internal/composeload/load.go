@@ -176,6 +176,9 @@ func toStack(name string, p *types.Project, pinned bool, w *warnings) (*model.St
 	st.Volumes = volumes
 	for _, svcName := range sortedKeys(p.Services) {
 		s := p.Services[svcName]
+		if err := serviceTemplates(p, s); err != nil { // templates.go
+			return nil, err
+		}
 		files, err := serviceFiles(p, s, w) // files.go
 		if err != nil {
 			return nil, err

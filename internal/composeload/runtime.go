@@ -55,8 +55,8 @@ func toRuntime(s types.ServiceConfig, w *warnings) (model.Runtime, error) {
 		return rt, err
 	}
 	if s.Hostname != "" {
-		if !hostnameRe.MatchString(s.Hostname) {
-			return rt, serviceErr(s.Name, "hostname", "%q is not a valid host name (letters, digits, '-' and '.', at most 63 characters per label)", s.Hostname)
+		if err := checkHostname(s); err != nil { // templates.go
+			return rt, err
 		}
 		rt.Hostname = s.Hostname
 	}
