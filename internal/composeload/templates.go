@@ -92,4 +92,3 @@ func checkHostname(s types.ServiceConfig) error {
 	}
 	return nil
 }
-

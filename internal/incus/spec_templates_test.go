@@ -24,7 +24,7 @@ func TestInstanceSpecExpandsSwarmTemplates(t *testing.T) {
 		},
 	}
 	for _, tc := range []struct {
-		step                    model.Step
+		step                     model.Step
 		all, uts, bind, otherEnv string
 	}{
 		{model.Step{Instance: "web-1", Slot: 1, Member: "node1"}, "web/node1/node1/1/web-1", "lxc.uts.name = web-1", "/srv/node1/data", "{{.Time}} stays"},
