@@ -100,18 +100,15 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	}
 	var project *types.Project
 	for _, line := range captureLoaderLogs(func() { // logs.go
-		var dict map[string]any
-		dict, err = loader.LoadModelWithContext(ctx, details, opts)
-		if err == nil {
-			err = containerNameWithReplicas(dict) // platform.go
-		}
-		if err == nil {
-			w.keys = keyWarnings(dict) // keys.go
-			imageFromExtension(dict)
-			project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
-		}
+		project, w.keys, err = loadOnce(ctx, details, opts)
 	}) {
 		w.add(line)
+	}
+	if err != nil && ctx.Err() == nil {
+		// compose-go reports the first fault it meets in map order, so
+		// two faulty services would take turns in the error: name the
+		// first one by service name instead (isolate.go).
+		captureLoaderLogs(func() { err = firstFault(ctx, details, opts, err) })
 	}
 	if err == nil {
 		resolveFromProcess(project, env)
@@ -129,6 +126,22 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		}
 	}
 	return nil, withUnsetVariables(fromCompose(err), env, files) // unset.go
+}
+
+// loadOnce is one pass of compose-go's loader: the merged model (where
+// the key warnings are read), then the project.
+func loadOnce(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options)) (*types.Project, map[string][]string, error) {
+	dict, err := loader.LoadModelWithContext(ctx, details, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := containerNameWithReplicas(dict); err != nil { // platform.go
+		return nil, nil, err
+	}
+	keys := keyWarnings(dict) // keys.go
+	imageFromExtension(dict)
+	project, err := loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
+	return project, keys, err
 }
 
 // imageFromExtension copies x-incus.image into image where image is
