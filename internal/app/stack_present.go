@@ -3,9 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"io"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"

@@ -14,9 +14,9 @@ import (
 // default) and the ENTRYPOINTs read so far, by server and pinned alias (a
 // digest never changes what it names).
 type ociRegistry struct {
-	reg         *ociref.Client
-	mu          sync.Mutex
-	configs     map[string]ociref.ImageConfig
+	reg     *ociref.Client
+	mu      sync.Mutex
+	configs map[string]ociref.ImageConfig
 }
 
 func (o *ociRegistry) client() *ociref.Client {
