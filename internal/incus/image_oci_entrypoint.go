@@ -11,7 +11,7 @@ import (
 )
 
 // ociRegistry is the client's registry access: the HTTP client (nil: the
-// default) and the ENTRYPOINTs read so far, by server and pinned alias (a
+// default) and the image configs (ENTRYPOINT, HEALTHCHECK) read so far, by server and pinned alias (a
 // digest never changes what it names).
 type ociRegistry struct {
 	reg     *ociref.Client
