@@ -55,8 +55,9 @@ services:
 	for inst, member := range got {
 		slot := strings.TrimPrefix(inst, "web-")
 		// The first process's environment is what the service sees.
-		out := incusExec(t, stack, inst, `for k in SLOT TASK NODE NODE_ID SERVICE; do tr '\0' '\n' </proc/1/environ | grep "^$k="; done; echo "host=$(hostname)"; echo "bind=$(cat /member/who)"`)
-		want := fmt.Sprintf("SLOT=%s\nTASK=%s\nNODE=%s\nNODE_ID=%s\nSERVICE=web\nhost=web-%s\nbind=%s", slot, inst, member, member, slot, member)
+		// No template may reach the hosts file either.
+		out := incusExec(t, stack, inst, `for k in SLOT TASK NODE NODE_ID SERVICE; do tr '\0' '\n' </proc/1/environ | grep "^$k="; done; echo "host=$(hostname)"; echo "bind=$(cat /member/who)"; echo "braces=$(grep -c '{{' /etc/hosts)"`)
+		want := fmt.Sprintf("SLOT=%s\nTASK=%s\nNODE=%s\nNODE_ID=%s\nSERVICE=web\nhost=web-%s\nbind=%s\nbraces=0", slot, inst, member, member, slot, member)
 		if out != want {
 			t.Errorf("%s on %s sees:\n%s\nwant:\n%s", inst, member, out, want)
 		}
