@@ -108,7 +108,7 @@ var healthcheckKeys = map[string]handled{
 
 // keyWarnings lists, per service, the warnings for keys the service sets
 // that have no Incus equivalent. It reads the loader's model (the keys as
-// written, after merging), so a key counts as set whenever it is present.
+// written, after merging); a key set to Docker's own default is not reported.
 func keyWarnings(dict map[string]any) map[string][]string {
 	out := map[string][]string{}
 	services, _ := dict["services"].(map[string]any)
