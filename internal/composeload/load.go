@@ -6,6 +6,7 @@ package composeload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -58,7 +59,14 @@ func Load(ctx context.Context, o Options) (stack *model.Stack, err error) {
 			return nil, err
 		}
 	}
-	return toStack(o.Name, onlyServices(project, o.Services), o.Pinned, w)
+	st, err := toStack(o.Name, onlyServices(project, o.Services), o.Pinned, w)
+	var e *Error
+	if err != nil && errors.As(err, &e) && w.explain != nil {
+		// user: "${U}:${G}" fails our own checks as ":", which names no
+		// variable: say which were unset, as for compose-go's errors.
+		return nil, w.explain(e)
+	}
+	return st, err
 }
 
 // loadProject runs compose-go's loader over the input with our environment
@@ -115,6 +123,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		resolveConfigEnvironment(project, env) // files.go
 		resolveSecretEnvironment(project, env) // secrets.go
 		env.warnings(w)
+		w.explain = func(e *Error) *Error { return withUnsetVariables(e, env, files) }
 		return project, nil
 	}
 	if ctx.Err() != nil {

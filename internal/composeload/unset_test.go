@@ -68,3 +68,17 @@ func TestUnsetVariableBesideARealFault(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestUnsetVariableInOwnCheck: a value our own checks refuse (user ":")
+// names the variables that left it empty, as compose-go's errors do.
+func TestUnsetVariableInOwnCheck(t *testing.T) {
+	_, err := loadInline(t, "services:\n  a:\n    image: x\n    user: \"${RUN_UID}:${RUN_GID}\"\n")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v", err)
+	}
+	if e.Field != "services.a.user" || !strings.HasPrefix(e.Message, `service "a": user ":" is not a user`) ||
+		!strings.Contains(e.Message, `variable "RUN_GID" is not set (used in inline compose:4 services.a.user); variable "RUN_UID" is not set`) {
+		t.Errorf("error %s: %s", e.Field, e.Message)
+	}
+}
