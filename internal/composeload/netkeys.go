@@ -3,22 +3,30 @@ package composeload
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// validHostName tells a name that may go into a hosts file or a DNS answer:
-// letters, digits, '-' and '.', no empty label. Anything else (a newline, a
-// space, a '#') could add a line or a comment to every other instance's
-// names, so it is refused rather than written.
+// validHostName tells a name that may be a hostname: letters, digits, '-'
+// and '.', no empty label.
 func validHostName(s string) bool { return len(s) <= 253 && hostnameRe.MatchString(s) }
+
+// namesEntryRe is what may go into a hosts file or a DNS answer as a name:
+// a hostname, or one with '_' (Docker resolves service names and aliases
+// such as db_primary). Anything else (a newline, a space, a '#') could add
+// a line or a comment to every other instance's names, so it is refused
+// rather than written.
+var namesEntryRe = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$`)
+
+func validNamesEntry(s string) bool { return len(s) <= 253 && namesEntryRe.MatchString(s) }
 
 // checkAliases refuses a network alias that is not a host name.
 func checkAliases(service, network string, aliases []string) error {
 	for _, a := range aliases {
-		if !validHostName(a) {
-			return serviceErr(service, "networks."+network+".aliases", "%q is not a valid host name (letters, digits, '-' and '.', at most 63 characters per label)", a)
+		if !validNamesEntry(a) {
+			return serviceErr(service, "networks."+network+".aliases", "%q is not a valid host name (letters, digits, '-', '_' and '.', at most 63 characters per label)", a)
 		}
 	}
 	return nil
@@ -27,8 +35,8 @@ func checkAliases(service, network string, aliases []string) error {
 // checkExtraHost refuses an extra_hosts entry whose name is not a host name
 // or whose address is not an IP address (Compose writes IPv6 in brackets).
 func checkExtraHost(service, name, addr string) (string, error) {
-	if !validHostName(name) {
-		return "", serviceErr(service, "extra_hosts", "name %q is not a valid host name (letters, digits, '-' and '.')", name)
+	if !validNamesEntry(name) {
+		return "", serviceErr(service, "extra_hosts", "name %q is not a valid host name (letters, digits, '-', '_' and '.')", name)
 	}
 	ip := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 	if net.ParseIP(ip) == nil {

@@ -42,9 +42,12 @@ func TestExtraHostsAddresses(t *testing.T) {
 	st := mustLoad(t, `services:
   web:
     image: busybox
-    extra_hosts: ["db:192.0.2.5", "v6:[2001:db8::1]", "db.example.org=192.0.2.6"]
+    extra_hosts: ["db:192.0.2.5", "v6:[2001:db8::1]", "db.example.org=192.0.2.6", "db_primary:192.0.2.7"]
+    networks:
+      default:
+        aliases: [web_front]
 `)
-	want := []model.HostEntry{{Name: "db", Address: "192.0.2.5"}, {Name: "db.example.org", Address: "192.0.2.6"}, {Name: "v6", Address: "2001:db8::1"}}
+	want := []model.HostEntry{{Name: "db", Address: "192.0.2.5"}, {Name: "db.example.org", Address: "192.0.2.6"}, {Name: "db_primary", Address: "192.0.2.7"}, {Name: "v6", Address: "2001:db8::1"}}
 	got := st.Services[0].Runtime.ExtraHosts
 	if len(got) != len(want) {
 		t.Fatalf("extra hosts %+v, want %+v", got, want)
