@@ -26,30 +26,51 @@ type element struct{ section, key string }
 
 // firstFault makes a load error independent of map order. compose-go
 // checks entries in Go map order and stops at the first fault, so a file
-// with two faulty services named either one, run by run. Here the load is
-// repeated with one entry kept as written and every other entry of every
-// section reduced to a stub that cannot fail, services first, each
-// section in name order: the first entry that fails on its own is the one
-// reported. When none fails alone (a fault between entries, or outside
-// them), the original error stands. Only the failing path pays for this.
+// with two faulty services named either one, run by run. Here the entries
+// of every section are put in one order (services first, each section by
+// name) and the load is repeated with a prefix of them kept as written
+// and every other entry reduced to a stub that cannot fail: a binary
+// search finds the shortest failing prefix, whose last entry is the first
+// faulty one, and its error is that entry's, loaded alone. When the stubs
+// alone fail (a fault outside the entries) or no entry fails alone (a
+// fault between entries), the original error stands. Only the failing
+// path pays for this: about log2(entries) + 2 loads.
 func firstFault(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options), orig error) error {
 	elems := declared(details.ConfigFiles)
 	if len(elems) < 2 {
 		return orig
 	}
-	for _, keep := range elems {
+	load := func(keep []element) (error, bool) {
 		files, ok := stubbedFiles(details.ConfigFiles, keep)
 		if !ok {
-			return orig
+			return nil, false
 		}
 		d := details
 		d.ConfigFiles = files
-		if _, _, err := loadOnce(ctx, d, opts); err != nil {
-			if ctx.Err() != nil || strings.Contains(err.Error(), stubImage) {
-				return orig
-			}
-			return err
+		_, _, err := loadOnce(ctx, d, opts)
+		if err != nil && (ctx.Err() != nil || strings.Contains(err.Error(), stubImage)) {
+			return nil, false
 		}
+		return err, true
+	}
+	if err, ok := load(nil); !ok || err != nil {
+		return orig
+	}
+	lo, hi := 0, len(elems) // prefix lo loads, prefix hi fails (it is the input)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		err, ok := load(elems[:mid])
+		if !ok {
+			return orig
+		}
+		if err != nil {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if err, ok := load(elems[hi-1 : hi]); ok && err != nil {
+		return err
 	}
 	return orig
 }
@@ -81,10 +102,10 @@ func declared(files []types.ConfigFile) []element {
 	return out
 }
 
-// stubbedFiles rewrites the files with every entry but keep reduced to a
-// stub. Anchors on an entry's body survive on its stub; ok is false when
+// stubbedFiles rewrites the files with every entry not in keep reduced to
+// a stub. Anchors on an entry's body survive on its stub; ok is false when
 // a file cannot be rewritten (an anchor deeper inside a stubbed entry).
-func stubbedFiles(files []types.ConfigFile, keep element) ([]types.ConfigFile, bool) {
+func stubbedFiles(files []types.ConfigFile, keep []element) ([]types.ConfigFile, bool) {
 	out := make([]types.ConfigFile, len(files))
 	for i, f := range files {
 		docs, ok := decodeDocs(f.Content)
@@ -100,7 +121,7 @@ func stubbedFiles(files []types.ConfigFile, keep element) ([]types.ConfigFile, b
 					continue
 				}
 				for j := 0; j+1 < len(m.Content); j += 2 {
-					if (element{section, m.Content[j].Value}) == keep {
+					if slices.Contains(keep, element{section, m.Content[j].Value}) {
 						continue
 					}
 					if innerAnchor(m.Content[j+1], true) {
