@@ -19,7 +19,7 @@ func TestSameFaultsSameError(t *testing.T) {
 		t.Run(tt.dir, func(t *testing.T) {
 			file, _ := filepath.Abs(filepath.Join("testdata", tt.dir, "compose.yaml"))
 			var first string
-			for i := 0; i < 50; i++ {
+			for i := 0; i < 30; i++ {
 				_, err := Load(context.Background(), Options{Name: "test", Files: []string{file}, LookupEnv: noEnv})
 				if err == nil {
 					t.Fatal("loaded without error")

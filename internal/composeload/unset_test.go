@@ -15,7 +15,7 @@ import (
 func TestUnsetVariablesGiveOneLine(t *testing.T) {
 	file, _ := filepath.Abs("testdata/unset/compose.yaml")
 	var first string
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 10; i++ {
 		_, err := Load(context.Background(), Options{Name: "test", Files: []string{file}, LookupEnv: noEnv})
 		var e *Error
 		if !errors.As(err, &e) {
