@@ -14,8 +14,8 @@ func TestSwarmTemplateActions(t *testing.T) {
 	task := TaskContext{Service: "web", Member: "node2", Slot: 3, Instance: "web-3-b"}
 	for in, want := range map[string]string{
 		"{{.Service.Name}}-{{ .Task.Slot }}@{{- .Node.Hostname -}}": "web-3@node2",
-		"{{.Node.ID}} {{.Task.Name}}":                             "node2 web-3-b",
-		"{{.Time}} {{.Task.ID}} plain":                            "{{.Time}} {{.Task.ID}} plain",
+		"{{.Node.ID}} {{.Task.Name}}":                               "node2 web-3-b",
+		"{{.Time}} {{.Task.ID}} plain":                              "{{.Time}} {{.Task.ID}} plain",
 	} {
 		if got := ExpandTemplates(in, task); got != want {
 			t.Errorf("ExpandTemplates(%q) = %q, want %q", in, got, want)
