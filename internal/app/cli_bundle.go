@@ -24,7 +24,7 @@ func bundleCommand() *cli.Command {
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "bundle `FILE` to write (e.g. app.tar.gz)"},
 					&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "compose project name used while interpolating (default: the project directory's name)"},
 					&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "interpolation variable `KEY=VALUE` (repeatable)"},
-					&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable)"},
+					&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable); replaces COMPOSE_PROFILES from the environment or .env"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "resolve and pack, but write nothing"},
 					jsonFlag,
 				},

@@ -21,7 +21,7 @@ func stackCommand() *cli.Command {
 		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "stack name (default: the project directory's name)"},
 		&cli.StringFlag{Name: "project-dir", Usage: "project directory (default: the first file's directory)"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "interpolation variable `KEY=VALUE` (repeatable)"},
-		&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable)"},
+		&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable); replaces COMPOSE_PROFILES from the environment or .env"},
 		&cli.StringSliceFlag{Name: "service", Usage: "limit the run to this service (repeatable)"},
 		&cli.BoolFlag{Name: "force-recreate", Usage: "replace instances even when their config is unchanged"},
 		&cli.BoolFlag{Name: "move-volumes", Usage: "move a slot whose volume lives on a member it cannot run on now, with its volume"},

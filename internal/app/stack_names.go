@@ -139,7 +139,7 @@ func (n *nameSync) published() []names.Endpoint {
 func (n *nameSync) hostsFile(instance, service string, fleet []names.Entry) []byte {
 	h := names.Hosts{Stack: n.stack.Name, Instance: instance, Fleet: fleet}
 	if svc := n.stack.Service(service); svc != nil {
-		h.Hostname = svc.Runtime.Hostname
+		h.Hostname = ownHostname(svc, instance)
 		for _, e := range svc.Runtime.ExtraHosts {
 			h.Extra = append(h.Extra, names.Entry{IP: e.Address, Names: []string{e.Name}})
 		}
@@ -311,4 +311,19 @@ func (n *nameSync) finish(ctx context.Context) []string {
 	out := slices.Clone(n.warnings)
 	slices.Sort(out) // written concurrently; output is byte-stable
 	return slices.Compact(out)
+}
+
+// ownHostname is the service's hostname as the instance's own hosts line
+// gives it. A Swarm template naming only the service or the instance is
+// expanded; one naming the member or slot is not known here, so the
+// instance name stands in (the hosts line only has to resolve).
+func ownHostname(svc *model.Service, instance string) string {
+	h := svc.Runtime.Hostname
+	if !strings.Contains(h, "{{") {
+		return h
+	}
+	if strings.Contains(h, ".Node.") || strings.Contains(h, ".Task.Slot") {
+		return ""
+	}
+	return model.ExpandTemplates(h, model.TaskContext{Service: svc.Name, Instance: instance})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
@@ -187,7 +188,7 @@ func (d *deployment) readCluster(ctx context.Context, req *protocol.Request) err
 func (d *deployment) resolveImages(ctx context.Context) error {
 	images := map[string]incus.Image{}
 	byRef := map[string]incus.Image{}
-	for _, svc := range d.stack.Services {
+	for i, svc := range d.stack.Services {
 		img, ok := byRef[svc.Image]
 		if !ok {
 			var err error
@@ -201,6 +202,14 @@ func (d *deployment) resolveImages(ctx context.Context) error {
 			return err
 		}
 		images[svc.Name] = img
+		// Without healthcheck.test an OCI image's HEALTHCHECK runs; the
+		// stack record keeps the check that results.
+		hc := incus.ImageHealthcheck(&svc, img)
+		d.stack.Services[i].Healthcheck = hc
+		if svc.Healthcheck != nil && !svc.Healthcheck.Disabled && len(svc.Healthcheck.Test) == 0 && (hc == nil || len(hc.Test) == 0) {
+			d.stack.Warnings = append(d.stack.Warnings, fmt.Sprintf("service %q: healthcheck without test: image %s has no HEALTHCHECK to inherit (Incus images carry none), so no check runs; add healthcheck.test", svc.Name, svc.Image))
+			slices.Sort(d.stack.Warnings)
+		}
 	}
 	d.images = images
 	return nil

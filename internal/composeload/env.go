@@ -23,6 +23,8 @@ type environment struct {
 	// unset collects ${VAR} references that resolved to nothing, reported
 	// as warnings instead of compose-go's log lines on stderr.
 	unset map[string]bool
+	// dotEnv is the project's .env alone, for COMPOSE_PROFILES (profiles.go).
+	dotEnv map[string]string
 }
 
 // lookup resolves one variable through all layers; it is what compose-go
@@ -86,6 +88,7 @@ func newEnvironment(o Options, dir string) (*environment, error) {
 	if err != nil {
 		return nil, err
 	}
+	env.dotEnv = dotEnv
 	maps.Copy(env.project, dotEnv)
 	maps.Copy(env.project, o.Env)
 	return env, nil

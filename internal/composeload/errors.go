@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -63,7 +64,20 @@ func fromCompose(err error) *Error {
 	// The JSON-schema validator words unknown attributes as "false schema",
 	// which tells a user nothing.
 	msg = strings.ReplaceAll(msg, " false schema", " is not a Compose attribute (check its spelling and indentation)")
-	return &Error{Field: field, Message: "invalid compose input: " + uniqueLines(msg)}
+	return &Error{Field: field, Message: "invalid compose input: " + sortedListing(uniqueLines(msg))}
+}
+
+// sortedListing sorts the lines of a listing that compose-go gathers in
+// map order ("decoding failed due to the following error(s):" and one
+// line per field), so the same input lists them in the same order.
+func sortedListing(msg string) string {
+	head, list, ok := strings.Cut(msg, "error(s):\n")
+	if !ok {
+		return msg
+	}
+	lines := strings.Split(strings.TrimLeft(list, "\n"), "\n")
+	slices.Sort(lines)
+	return head + "error(s):\n\n" + strings.Join(lines, "\n")
 }
 
 // uniqueLines drops repeated lines: compose-go reports a variable that is

@@ -1,6 +1,7 @@
 package composeload
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -107,14 +108,14 @@ var healthcheckKeys = map[string]handled{
 
 // keyWarnings lists, per service, the warnings for keys the service sets
 // that have no Incus equivalent. It reads the loader's model (the keys as
-// written, after merging), so a key counts as set whenever it is present.
+// written, after merging); a key set to Docker's own default is not reported.
 func keyWarnings(dict map[string]any) map[string][]string {
 	out := map[string][]string{}
 	services, _ := dict["services"].(map[string]any)
 	for name, raw := range services {
 		svc, _ := raw.(map[string]any)
-		for key := range svc {
-			if h, ok := serviceKeys[key]; ok && h.why != "" {
+		for key, val := range svc {
+			if h, ok := serviceKeys[key]; ok && h.why != "" && !isDefaultValue(key, val) {
 				out[name] = append(out[name], unsupported(name, key, h.why))
 			}
 		}
@@ -127,6 +128,32 @@ func keyWarnings(dict map[string]any) map[string][]string {
 		out[name] = append(out[name], gpuWarnings(name, deploy)...)
 	}
 	return out
+}
+
+// zeroIsDefault are the numeric keys for which 0 is what Docker does when
+// the key is absent; for others (mem_swappiness: 0) 0 changes behaviour.
+var zeroIsDefault = map[string]bool{
+	"cpu_count": true, "cpu_percent": true, "cpu_period": true, "cpu_quota": true,
+	"cpu_rt_period": true, "cpu_rt_runtime": true, "cpu_shares": true, "oom_score_adj": true,
+}
+
+// isDefaultValue tells a key set to what Docker does anyway (read_only:
+// false, tty: false, stdin_open: false, dns: [], ...): ignoring it changes
+// nothing, so warning about it would be a false alarm.
+func isDefaultValue(key string, v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case string:
+		return x == "" || x == "false" || (zeroIsDefault[key] && x == "0")
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return zeroIsDefault[key] && asInt(v) == 0 && fmt.Sprint(v) == "0"
 }
 
 // gpuWarnings reports device reservations (deploy.resources.reservations.

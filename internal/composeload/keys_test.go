@@ -144,3 +144,34 @@ func TestREADMEListsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultValuesAreNotWarned: a key set to what Docker does anyway
+// (false, 0 where 0 is the default, an empty list) changes nothing, so it
+// is no false alarm; the same keys set to a real value still warn.
+func TestDefaultValuesAreNotWarned(t *testing.T) {
+	st := mustLoad(t, `
+services:
+  web:
+    image: busybox
+    read_only: false
+    tty: false
+    stdin_open: false
+    oom_kill_disable: false
+    use_api_socket: false
+    cpu_shares: 0
+    oom_score_adj: 0
+    dns: []
+    expose: []
+  db:
+    image: busybox
+    tty: true
+    mem_swappiness: 0
+`)
+	want := []string{
+		`service "db": mem_swappiness is not supported on Incus (Incus controls swap per instance with limits.memory.swap); ignored`,
+		`service "db": tty is not supported on Incus (instances have no attached terminal; use incus exec or incus console); ignored`,
+	}
+	if strings.Join(st.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(st.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -6,6 +6,7 @@ package composeload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -58,7 +59,14 @@ func Load(ctx context.Context, o Options) (stack *model.Stack, err error) {
 			return nil, err
 		}
 	}
-	return toStack(o.Name, onlyServices(project, o.Services), o.Pinned, w)
+	st, err := toStack(o.Name, onlyServices(project, o.Services), o.Pinned, w)
+	var e *Error
+	if err != nil && errors.As(err, &e) && w.explain != nil {
+		// user: "${U}:${G}" fails our own checks as ":", which names no
+		// variable: say which were unset, as for compose-go's errors.
+		return nil, w.explain(e)
+	}
+	return st, err
 }
 
 // loadProject runs compose-go's loader over the input with our environment
@@ -86,7 +94,7 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	details := types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: env.project}
 	opts := func(lo *loader.Options) {
 		lo.SetProjectName(o.Name, true)
-		lo.Profiles = o.Profiles
+		lo.Profiles = activeProfiles(o, env) // profiles.go
 		// Selecting in the loader (not afterwards) enables profile-gated
 		// services before their env_file is resolved.
 		lo.SelectedServices = o.Services
@@ -100,24 +108,22 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 	}
 	var project *types.Project
 	for _, line := range captureLoaderLogs(func() { // logs.go
-		var dict map[string]any
-		dict, err = loader.LoadModelWithContext(ctx, details, opts)
-		if err == nil {
-			err = containerNameWithReplicas(dict) // platform.go
-		}
-		if err == nil {
-			w.keys = keyWarnings(dict) // keys.go
-			imageFromExtension(dict)
-			project, err = loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
-		}
+		project, w.keys, err = loadOnce(ctx, details, opts)
 	}) {
 		w.add(line)
+	}
+	if err != nil && ctx.Err() == nil {
+		// compose-go reports the first fault it meets in map order, so
+		// two faulty services would take turns in the error: name the
+		// first one by service name instead (isolate.go).
+		captureLoaderLogs(func() { err = firstFault(ctx, details, opts, err) })
 	}
 	if err == nil {
 		resolveFromProcess(project, env)
 		resolveConfigEnvironment(project, env) // files.go
 		resolveSecretEnvironment(project, env) // secrets.go
 		env.warnings(w)
+		w.explain = func(e *Error) *Error { return withUnsetVariables(e, env, files) }
 		return project, nil
 	}
 	if ctx.Err() != nil {
@@ -129,6 +135,22 @@ func loadProject(ctx context.Context, o Options, w *warnings) (*types.Project, e
 		}
 	}
 	return nil, withUnsetVariables(fromCompose(err), env, files) // unset.go
+}
+
+// loadOnce is one pass of compose-go's loader: the merged model (where
+// the key warnings are read), then the project.
+func loadOnce(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options)) (*types.Project, map[string][]string, error) {
+	dict, err := loader.LoadModelWithContext(ctx, details, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := containerNameWithReplicas(dict); err != nil { // platform.go
+		return nil, nil, err
+	}
+	keys := keyWarnings(dict) // keys.go
+	imageFromExtension(dict)
+	project, err := loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
+	return project, keys, err
 }
 
 // imageFromExtension copies x-incus.image into image where image is
@@ -176,6 +198,9 @@ func toStack(name string, p *types.Project, pinned bool, w *warnings) (*model.St
 	st.Volumes = volumes
 	for _, svcName := range sortedKeys(p.Services) {
 		s := p.Services[svcName]
+		if err := serviceTemplates(p, s); err != nil { // templates.go
+			return nil, err
+		}
 		files, err := serviceFiles(p, s, w) // files.go
 		if err != nil {
 			return nil, err

@@ -334,8 +334,11 @@ services:
 	if !reflect.DeepEqual(app.Healthcheck, wantHC) {
 		t.Errorf("healthcheck = %+v, want %+v", app.Healthcheck, wantHC)
 	}
-	if st.Service("off").Healthcheck != nil || st.Service("none").Healthcheck != nil {
-		t.Error("disabled healthchecks must map to nil")
+	// Disabled, not nil: nil runs the image's own HEALTHCHECK.
+	for _, name := range []string{"off", "none"} {
+		if hc := st.Service(name).Healthcheck; hc == nil || !hc.Disabled || len(hc.Test) != 0 {
+			t.Errorf("%s: disabled healthcheck = %+v, want Disabled and no test", name, hc)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ func toNetworks(p *types.Project, st *model.Stack, w *warnings) error {
 			}
 			sn := model.ServiceNetwork{Network: key}
 			if cfg := s.Networks[key]; cfg != nil {
+				if err := checkAliases(svc.Name, key, cfg.Aliases); err != nil { // netkeys.go
+					return err
+				}
 				sn.Aliases = slices.Clone(cfg.Aliases)
 				sort.Strings(sn.Aliases)
 				if cfg.Ipv4Address != "" || cfg.Ipv6Address != "" || cfg.MacAddress != "" {
@@ -38,6 +41,7 @@ func toNetworks(p *types.Project, st *model.Stack, w *warnings) error {
 			svc.Networks = append(svc.Networks, sn)
 			used[key] = true
 		}
+		linkAliases(s, w)
 	}
 	for _, key := range sortedKeys(p.Networks) {
 		if !used[key] {
@@ -128,13 +132,24 @@ func toNetwork(key string, cfg types.NetworkConfig, w *warnings) (model.Network,
 		n.DriverOpts = map[string]string(cfg.DriverOpts)
 		w.add(fmt.Sprintf("network %q: driver_opts %v have no meaning on Incus and are ignored", key, sortedKeys(cfg.DriverOpts)))
 	}
+	ipamWarnings(key, cfg, w)   // netkeys.go
+	family := map[bool]string{} // IPv4? -> the subnet kept for it
 	for i, pool := range cfg.Ipam.Config {
 		if pool == nil || pool.Subnet == "" {
 			continue
 		}
-		if _, _, err := parseCIDR(pool.Subnet); err != nil {
+		ip, _, err := parseCIDR(pool.Subnet)
+		if err != nil {
 			return n, errorf(fmt.Sprintf("networks.%s.ipam.config[%d].subnet", key, i), "network %q: ipam subnet %q is not a CIDR (e.g. 10.20.0.0/24): %v", key, pool.Subnet, err)
 		}
+		// An Incus network has one range per address family; a second
+		// one used to overwrite the first when the network was created.
+		v4 := net.ParseIP(ip).To4() != nil
+		if first, ok := family[v4]; ok {
+			w.add(fmt.Sprintf("network %q: ipam subnet %s ignored: an Incus network has one range per address family, and %s is used", key, pool.Subnet, first))
+			continue
+		}
+		family[v4] = pool.Subnet
 		n.Subnets = append(n.Subnets, pool.Subnet)
 		if n.Gateway == "" {
 			n.Gateway = pool.Gateway

@@ -55,8 +55,8 @@ func toRuntime(s types.ServiceConfig, w *warnings) (model.Runtime, error) {
 		return rt, err
 	}
 	if s.Hostname != "" {
-		if !hostnameRe.MatchString(s.Hostname) {
-			return rt, serviceErr(s.Name, "hostname", "%q is not a valid host name (letters, digits, '-' and '.', at most 63 characters per label)", s.Hostname)
+		if err := checkHostname(s); err != nil { // templates.go
+			return rt, err
 		}
 		rt.Hostname = s.Hostname
 	}
@@ -289,7 +289,11 @@ func toExtraHosts(s types.ServiceConfig) ([]model.HostEntry, error) {
 			if addr == "host-gateway" {
 				return nil, serviceErr(s.Name, "extra_hosts."+name, "uses host-gateway, which has no Incus equivalent; give the address instead")
 			}
-			out = append(out, model.HostEntry{Name: name, Address: addr})
+			ip, err := checkExtraHost(s.Name, name, addr) // netkeys.go
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, model.HostEntry{Name: name, Address: ip})
 		}
 	}
 	return out, nil

@@ -120,26 +120,27 @@ func labels(l types.Labels) map[string]string {
 }
 
 // toHealthcheck maps healthcheck with Docker's defaults. disable: true and
-// test ["NONE"] both mean no healthcheck.
+// test ["NONE"] both mean no healthcheck, not even the image's. Without
+// test, the image's HEALTHCHECK runs (an OCI image's, read when its
+// config is: internal/incus/image_oci_health.go) with the durations and
+// retries given here; those left out stay 0 until then.
 func toHealthcheck(s types.ServiceConfig, w *warnings) (*model.Healthcheck, error) {
 	h := s.HealthCheck
-	if h == nil || h.Disable {
+	if h == nil {
 		return nil, nil
 	}
-	if len(h.Test) == 0 {
-		// Docker would inherit the image's HEALTHCHECK; Incus images have none.
-		w.add(unsupported(s.Name, "healthcheck without test", "Incus images carry no HEALTHCHECK to inherit; add healthcheck.test"))
-		return nil, nil
+	if h.Disable || (len(h.Test) > 0 && h.Test[0] == "NONE") {
+		return &model.Healthcheck{Disabled: true}, nil
 	}
-	switch h.Test[0] {
-	case "NONE":
-		return nil, nil
-	case "CMD", "CMD-SHELL":
+	inherit := len(h.Test) == 0
+	switch {
+	case inherit:
+	case h.Test[0] == "CMD", h.Test[0] == "CMD-SHELL":
 	default: // compose-go rejects this already; kept so the model never holds it
 
 		return nil, serviceErr(s.Name, "healthcheck.test", "must start with \"CMD\" or \"CMD-SHELL\" (or be a plain string for the shell), got %q", h.Test[0])
 	}
-	if len(h.Test) < 2 {
+	if !inherit && len(h.Test) < 2 {
 		return nil, serviceErr(s.Name, "healthcheck.test", "has no command after %q; add the command to run", h.Test[0])
 	}
 	out := &model.Healthcheck{
@@ -147,6 +148,9 @@ func toHealthcheck(s types.ServiceConfig, w *warnings) (*model.Healthcheck, erro
 		Interval: defaultHealthInterval,
 		Timeout:  defaultHealthTimeout,
 		Retries:  defaultHealthRetries,
+	}
+	if inherit {
+		out = &model.Healthcheck{}
 	}
 	for _, d := range []struct {
 		attr string

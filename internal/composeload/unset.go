@@ -20,15 +20,66 @@ func withUnsetVariables(e *Error, env *environment, files []types.ConfigFile) *E
 		return e
 	}
 	var notes []string
+	used := map[string]bool{} // Compose paths holding an unset variable
 	for _, name := range sortedKeys(env.unset) {
 		note := fmt.Sprintf("variable %q is not set", name)
-		if uses := variableUses(files, name); len(uses) > 0 {
+		uses := variableUses(files, name)
+		for _, u := range uses {
+			_, path, _ := strings.Cut(u, " ")
+			used[path] = true
+			// Through a YAML anchor the use sits elsewhere (x-limits.
+			// mem_limit) than the faulty value (services.db.mem_limit).
+			used["*."+lastKey(path)] = true
+		}
+		if len(uses) > maxUses {
+			uses = append(uses[:maxUses], fmt.Sprintf("and %d more", len(uses)-maxUses))
+		}
+		if len(uses) > 0 {
 			note += " (used in " + strings.Join(uses, ", ") + ")"
 		}
 		notes = append(notes, note)
 	}
-	return &Error{Field: e.Field, Message: e.Message + "; " + strings.Join(notes, "; ") +
-		": set it in env, .env or the environment, or give a default with ${NAME:-default}"}
+	fix := ": set it in env, .env or the environment, or give a default with ${NAME:-default}"
+	if explainedByUnset(e.Message, used) {
+		// Every line of the error is an empty value that a type rejects
+		// (one per use, so one per service): the notes say it all.
+		return &Error{Field: e.Field, Message: "invalid compose input: " + strings.Join(notes, "; ") +
+			", and an empty value is not valid there" + fix}
+	}
+	return &Error{Field: e.Field, Message: e.Message + "; " + strings.Join(notes, "; ") + fix}
+}
+
+// maxUses bounds the places listed per variable: a variable used in every
+// service would otherwise make the one useful line as long as the file.
+const maxUses = 5
+
+// errorPathRe finds the Compose path a compose-go error line is about, in
+// its two spellings: services[web].mem_limit (decoding) and
+// services.web.cpus (interpolation).
+var errorPathRe = regexp.MustCompile(`\bservices(?:\[([^\]]+)\]|\.([A-Za-z0-9_-]+))((?:\.[A-Za-z0-9_]+)+)`)
+
+// explainedByUnset reports whether every line of a compose-go error that
+// names a path names one where an unset variable is used, and one does.
+func explainedByUnset(msg string, used map[string]bool) bool {
+	found := false
+	for _, line := range strings.Split(msg, "\n") {
+		m := errorPathRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		path := "services." + m[1] + m[2] + m[3]
+		empty := strings.Contains(line, `""`) || strings.Contains(line, "''") || strings.Contains(line, "<empty>")
+		if !used[path] && !(empty && used["*."+lastKey(path)]) {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+func lastKey(path string) string {
+	path = strings.TrimRight(path, "]0123456789[")
+	return path[strings.LastIndex(path, ".")+1:]
 }
 
 // variableUses lists the places (file:line and the Compose path) where a

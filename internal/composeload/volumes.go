@@ -41,6 +41,9 @@ func toVolumes(p *types.Project, w *warnings) ([]model.Volume, error) {
 func toVolume(name string, c types.VolumeConfig, w *warnings) (model.Volume, error) {
 	field := "volumes." + name
 	v := model.Volume{Name: name, External: bool(c.External)}
+	if err := volumeNameTemplate(name, c, w); err != nil { // templates.go
+		return v, err
+	}
 	if v.External {
 		v.Incus = c.Name
 		if v.Incus == "" {

@@ -13,6 +13,9 @@ type warnings struct {
 	// keys holds, per service, the warnings for keys without an Incus
 	// equivalent (keys.go); toStack adds those of the services it keeps.
 	keys map[string][]string
+	// explain adds the unset variables to an error found after loading
+	// (unset.go); nil until the project has loaded.
+	explain func(*Error) *Error
 }
 
 func (w *warnings) add(msg string) { w.items = append(w.items, msg) }

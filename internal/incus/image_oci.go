@@ -97,6 +97,8 @@ type ociSource struct {
 	// (image_oci_entrypoint.go); read says whether it was.
 	entrypoint []string
 	read       bool
+	// healthcheck is the image's HEALTHCHECK, read with the entrypoint.
+	healthcheck *ociref.Healthcheck
 }
 
 // source builds the pull request for the image; dockerHub replaces

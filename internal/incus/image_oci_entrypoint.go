@@ -11,12 +11,12 @@ import (
 )
 
 // ociRegistry is the client's registry access: the HTTP client (nil: the
-// default) and the ENTRYPOINTs read so far, by server and pinned alias (a
+// default) and the image configs (ENTRYPOINT, HEALTHCHECK) read so far, by server and pinned alias (a
 // digest never changes what it names).
 type ociRegistry struct {
-	reg         *ociref.Client
-	mu          sync.Mutex
-	entrypoints map[string][]string
+	reg     *ociref.Client
+	mu      sync.Mutex
+	configs map[string]ociref.ImageConfig
 }
 
 func (o *ociRegistry) client() *ociref.Client {
@@ -36,12 +36,13 @@ func needsImageEntrypoint(svc *model.Service, img Image) bool {
 	return img.oci != nil && len(svc.Entrypoint) == 0 && len(svc.Command) > 0
 }
 
-// WithImageEntrypoint reads the image's ENTRYPOINT from the registry (the
+// WithImageEntrypoint reads the image's config from the registry (the
 // manifest of the pinned digest for the cluster's architecture, then its
-// config blob) when the service's command needs it; other images come back
-// unchanged.
+// config blob) when the service needs it: its command runs after the
+// image's ENTRYPOINT, or it runs the image's HEALTHCHECK
+// (image_oci_health.go). Other images come back unchanged.
 func (c *Client) WithImageEntrypoint(ctx context.Context, svc *model.Service, img Image) (Image, error) {
-	if !needsImageEntrypoint(svc, img) || img.oci.read {
+	if img.oci == nil || img.oci.read || !(needsImageEntrypoint(svc, img) || inheritsHealthcheck(svc)) {
 		return img, nil
 	}
 	src := *img.oci
@@ -51,22 +52,26 @@ func (c *Client) WithImageEntrypoint(ctx context.Context, svc *model.Service, im
 	}
 	key := src.Server + "/" + src.Alias
 	c.oci.mu.Lock()
-	ep, known := c.oci.entrypoints[key]
+	cfg, known := c.oci.configs[key]
 	c.oci.mu.Unlock()
 	if !known {
 		var err error
-		ep, err = c.oci.client().Entrypoint(ctx, ociref.APIBase(src.Server), repo, digest, ociArch(c.arch))
+		cfg, err = c.oci.client().Config(ctx, ociref.APIBase(src.Server), repo, digest, ociArch(c.arch))
 		if err != nil {
-			return img, fmt.Errorf("service %q: command without entrypoint runs after the image's ENTRYPOINT, which could not be read: %w", svc.Name, registryError(img.Ref, src.Server, err))
+			why := "command without entrypoint runs after the image's ENTRYPOINT"
+			if !needsImageEntrypoint(svc, img) {
+				why = "a service without healthcheck.test runs the image's HEALTHCHECK"
+			}
+			return img, fmt.Errorf("service %q: %s, which could not be read: %w", svc.Name, why, registryError(img.Ref, src.Server, err))
 		}
 		c.oci.mu.Lock()
-		if c.oci.entrypoints == nil {
-			c.oci.entrypoints = map[string][]string{}
+		if c.oci.configs == nil {
+			c.oci.configs = map[string]ociref.ImageConfig{}
 		}
-		c.oci.entrypoints[key] = ep
+		c.oci.configs[key] = cfg
 		c.oci.mu.Unlock()
 	}
-	src.entrypoint, src.read = ep, true
+	src.entrypoint, src.healthcheck, src.read = cfg.Entrypoint, cfg.Healthcheck, true
 	img.oci = &src
 	return img, nil
 }

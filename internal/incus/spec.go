@@ -27,8 +27,11 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 		model.KeyHash:    hash,
 		KeyImage:         img.Ref,
 	}
+	// Swarm templates ({{.Task.Slot}}, ...) are expanded here, where the
+	// member is known; the hash above is of the templates as written.
+	task := model.TaskContext{Service: svc.Name, Member: step.Member, Slot: step.Slot, Instance: step.Instance}
 	for k, v := range svc.Environment {
-		cfg["environment."+k] = v
+		cfg["environment."+k] = model.ExpandTemplates(v, task)
 	}
 	for k, v := range svc.Labels {
 		cfg[model.KeyLabelPrefix+k] = v
@@ -49,7 +52,7 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 		cfg[initEnvKey] = cmd
 	}
 	// Process, security and mount settings: spec_process.go, spec_security.go, spec_mounts.go.
-	rtCfg, rtRaw := runtimeConfig(svc)
+	rtCfg, rtRaw := runtimeConfig(svc, task)
 	secCfg, secRaw := securityConfig(svc.Runtime)
 	maps.Copy(cfg, rtCfg)
 	maps.Copy(cfg, secCfg)
@@ -64,7 +67,7 @@ func InstanceSpec(stack string, svc *model.Service, step model.Step, img Image, 
 		cfg[KeyPublished] = v
 	}
 	devices := proxyDevices(svc.Ports, step.HostPorts, member)
-	maps.Copy(devices, mountDevices(svc.Runtime))
+	maps.Copy(devices, mountDevices(svc.Runtime, task))
 	post := InstancesPost{
 		Name:     step.Instance,
 		Type:     InstanceTypeContainer,

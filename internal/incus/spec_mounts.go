@@ -7,11 +7,12 @@ import (
 )
 
 // mountDevices maps bind mounts of member paths to disk devices and
-// devices: to unix-char / unix-block devices.
-func mountDevices(rt model.Runtime) map[string]map[string]string {
+// devices: to unix-char / unix-block devices. A bind source's Swarm
+// templates (/srv/{{.Node.Hostname}}) are expanded for task.
+func mountDevices(rt model.Runtime, task model.TaskContext) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for i, b := range rt.HostBinds {
-		d := map[string]string{"type": "disk", "source": b.Source, "path": b.Target}
+		d := map[string]string{"type": "disk", "source": model.ExpandTemplates(b.Source, task), "path": b.Target}
 		if b.ReadOnly {
 			d["readonly"] = "true"
 		}

@@ -18,9 +18,10 @@ const stopTimeoutKey = "boot.host_shutdown_timeout"
 
 // runtimeConfig maps a service's process settings (user, working_dir,
 // stop_grace_period, stop_signal, sysctls, ulimits, hostname, cpuset) and
-// its deploy.labels onto instance config. Settings LXC only takes as raw
+// its deploy.labels onto instance config, hostname with its Swarm
+// templates expanded for task. Settings LXC only takes as raw
 // keys come back as raw.lxc lines.
-func runtimeConfig(svc *model.Service) (cfg map[string]string, raw []string) {
+func runtimeConfig(svc *model.Service, task model.TaskContext) (cfg map[string]string, raw []string) {
 	rt := svc.Runtime
 	cfg = map[string]string{}
 	if rt.UID != nil {
@@ -48,7 +49,7 @@ func runtimeConfig(svc *model.Service) (cfg map[string]string, raw []string) {
 		cfg["limits.kernel."+name] = ulimitValue(l)
 	}
 	if rt.Hostname != "" {
-		raw = append(raw, "lxc.uts.name = "+rt.Hostname)
+		raw = append(raw, "lxc.uts.name = "+model.ExpandTemplates(rt.Hostname, task))
 	}
 	if rt.CPUSet != "" {
 		cfg["limits.cpu"] = rt.CPUSet

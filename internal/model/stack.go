@@ -66,8 +66,12 @@ type Port struct {
 // IsRange reports whether the port gives each replica its own host port.
 func (p Port) IsRange() bool { return p.PublishedEnd > p.PublishedStart }
 
-// Healthcheck mirrors Compose's healthcheck.
+// Healthcheck mirrors Compose's healthcheck. A service without one (nil)
+// runs its OCI image's own HEALTHCHECK, as Docker does; so does one
+// without Test, whose non-zero fields override the image's. Disabled
+// (disable: true, test: NONE) runs no check at all.
 type Healthcheck struct {
+	Disabled    bool     `json:",omitempty"`
 	Test        []string // ["CMD", ...] or ["CMD-SHELL", "..."]
 	Interval    time.Duration
 	Timeout     time.Duration

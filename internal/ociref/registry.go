@@ -104,18 +104,41 @@ type manifest struct {
 
 // imageConfig is the part of an image config blob read here.
 type imageConfig struct {
-	Config struct {
-		Entrypoint []string `json:"Entrypoint"`
-	} `json:"config"`
+	Config ImageConfig `json:"config"`
 }
 
-// Entrypoint reads the ENTRYPOINT of the image digest names: its manifest
-// (the linux/arch entry of an index, else the first), then the config
-// blob. An image without ENTRYPOINT gives nil.
+// ImageConfig is what the fleet reads from an image's config blob: its
+// ENTRYPOINT and its HEALTHCHECK (nil when the image has none).
+type ImageConfig struct {
+	Entrypoint  []string     `json:"Entrypoint"`
+	Healthcheck *Healthcheck `json:"Healthcheck"`
+}
+
+// Healthcheck is an image's HEALTHCHECK as Docker stores it: Test is
+// ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]; durations are in
+// nanoseconds, 0 meaning "not set" (Docker's defaults apply).
+type Healthcheck struct {
+	Test          []string `json:"Test"`
+	Interval      int64    `json:"Interval"`
+	Timeout       int64    `json:"Timeout"`
+	StartPeriod   int64    `json:"StartPeriod"`
+	StartInterval int64    `json:"StartInterval"`
+	Retries       int      `json:"Retries"`
+}
+
+// Entrypoint reads the ENTRYPOINT of the image digest names (Config).
+// An image without ENTRYPOINT gives nil.
 func (c *Client) Entrypoint(ctx context.Context, base, repository, digest, arch string) ([]string, error) {
+	cfg, err := c.Config(ctx, base, repository, digest, arch)
+	return cfg.Entrypoint, err
+}
+
+// Config reads the config of the image digest names: its manifest (the
+// linux/arch entry of an index, else the first), then the config blob.
+func (c *Client) Config(ctx context.Context, base, repository, digest, arch string) (ImageConfig, error) {
 	var m manifest
 	if err := c.getJSON(ctx, base, repository, "/manifests/"+digest, manifestAcceptList, &m); err != nil {
-		return nil, err
+		return ImageConfig{}, err
 	}
 	if len(m.Manifests) > 0 {
 		pick := m.Manifests[0].Digest
@@ -127,17 +150,17 @@ func (c *Client) Entrypoint(ctx context.Context, base, repository, digest, arch 
 		}
 		m = manifest{}
 		if err := c.getJSON(ctx, base, repository, "/manifests/"+pick, manifestAcceptList, &m); err != nil {
-			return nil, err
+			return ImageConfig{}, err
 		}
 	}
 	if !digestRe.MatchString(m.Config.Digest) {
-		return nil, fmt.Errorf("%s/%s@%s: the manifest names no image config: %w", hostOf(base), repository, digest, ErrRegistry)
+		return ImageConfig{}, fmt.Errorf("%s/%s@%s: the manifest names no image config: %w", hostOf(base), repository, digest, ErrRegistry)
 	}
 	var cfg imageConfig
 	if err := c.getJSON(ctx, base, repository, "/blobs/"+m.Config.Digest, "*/*", &cfg); err != nil {
-		return nil, err
+		return ImageConfig{}, err
 	}
-	return cfg.Config.Entrypoint, nil
+	return cfg.Config, nil
 }
 
 func (c *Client) getJSON(ctx context.Context, base, repository, rest, accept string, out any) error {

@@ -52,6 +52,12 @@ func (r *Registry) put(mediaType string, content []byte) string {
 // manifest and config each) whose ENTRYPOINT is entrypoint (nil: none) and
 // points repository:tag at the index. It returns the index digest.
 func (r *Registry) Push(repository, tag string, entrypoint []string) string {
+	return r.PushConfig(repository, tag, map[string]any{"Entrypoint": entrypoint})
+}
+
+// PushConfig is Push with the image config's "config" object given whole
+// (Entrypoint, Healthcheck, ...); Cmd is set per platform.
+func (r *Registry) PushConfig(repository, tag string, config map[string]any) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	type desc struct {
@@ -62,8 +68,11 @@ func (r *Registry) Push(repository, tag string, entrypoint []string) string {
 	}
 	var entries []desc
 	for _, arch := range []string{"amd64", "arm64"} {
-		cfg, _ := json.Marshal(map[string]any{"architecture": arch, "os": "linux",
-			"config": map[string]any{"Entrypoint": entrypoint, "Cmd": []string{"serve", arch}}})
+		c := map[string]any{"Cmd": []string{"serve", arch}}
+		for k, v := range config {
+			c[k] = v
+		}
+		cfg, _ := json.Marshal(map[string]any{"architecture": arch, "os": "linux", "config": c})
 		cd := r.put("application/vnd.oci.image.config.v1+json", cfg)
 		m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
 			"config": desc{MediaType: "application/vnd.oci.image.config.v1+json", Digest: cd, Size: len(cfg)}})
