@@ -116,8 +116,9 @@ func (d *deployment) recordStale() (stale bool, held *heldUpdateError) {
 }
 
 // namesCover reports whether the stack's names were last written for the
-// instances that run now (stack_names.go); when they were not (a member
-// lost, an instance stopped or deleted outside a run), the run goes on to
+// instances that run now and are not unhealthy (stack_names.go); when they
+// were not (a member lost, an instance stopped or deleted outside a run, a
+// replica the watch found unhealthy or healthy again), the run goes on to
 // repair them even though no instance changes. A stack without names has
 // no record and nothing to repair.
 func namesCover(rec incus.StackRecord, state *model.ClusterState, stack string) bool {
@@ -126,7 +127,7 @@ func namesCover(rec incus.StackRecord, state *model.ClusterState, stack string) 
 	}
 	var running []string
 	for _, in := range state.Instances {
-		if in.Project == stack && in.Status == "Running" && in.Config[model.KeyStack] == stack && in.Config[model.KeyService] != "" {
+		if in.Project == stack && in.Status == "Running" && in.Config[model.KeyStack] == stack && in.Config[model.KeyService] != "" && !in.Unhealthy() {
 			running = append(running, in.Name)
 		}
 	}

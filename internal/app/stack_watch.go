@@ -65,6 +65,7 @@ func (w *watcher) run(ctx context.Context) error {
 	if resp := w.reconcile(ctx, []string{"start"}); resp.Error != nil && resp.Error.Code == protocol.CodeInvalidRequest {
 		return exitError{resp.ExitCode()}
 	}
+	go w.watchHealth(ctx) // watch_health.go
 	var resync <-chan time.Time
 	if w.cfg.Resync > 0 {
 		t := time.NewTicker(w.cfg.Resync)

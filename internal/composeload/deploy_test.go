@@ -212,7 +212,7 @@ services:
 `)
 	want := []string{
 		`service "alpha": deploy.endpoint_mode is not supported on Incus (Incus has no service virtual IP or DNS round-robin); ignored`,
-		`service "alpha": deploy.restart_policy delay, max_attempts, window is not supported on Incus (Incus restarts a stopped instance at once, without limit (boot.autorestart); only condition is applied); ignored`,
+		`service "alpha": deploy.restart_policy delay, max_attempts, window apply only to the restarts that stack watch makes of replicas whose healthcheck fails; a process that exits is restarted by Incus at once, without limit (boot.autorestart)`,
 		`service "zeta": build is not supported on Incus (images must already exist in Incus: set image or x-incus.image); ignored`,
 		`service "zeta": restart on-failure:5 max_attempts is not supported on Incus (Incus restarts a stopped instance at once, without limit (boot.autorestart); only on-failure is applied); ignored`,
 		`variable "UNSET_GREETING" is not set: substituted an empty string (set it in Env, .env or the environment, or write ${UNSET_GREETING:-default})`,

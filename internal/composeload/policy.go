@@ -1,6 +1,7 @@
 package composeload
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -116,7 +117,7 @@ func toRestartPolicy(s types.ServiceConfig, w *warnings) (model.RestartPolicy, e
 		ignored = append(ignored, "window")
 	}
 	if len(ignored) > 0 {
-		w.add(unsupported(s.Name, "deploy.restart_policy "+strings.Join(ignored, ", "), "Incus restarts a stopped instance at once, without limit (boot.autorestart); only condition is applied"))
+		w.add(fmt.Sprintf("service %q: deploy.restart_policy %s apply only to the restarts that stack watch makes of replicas whose healthcheck fails; a process that exits is restarted by Incus at once, without limit (boot.autorestart)", s.Name, strings.Join(ignored, ", ")))
 	}
 	return out, nil
 }

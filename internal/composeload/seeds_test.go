@@ -104,7 +104,7 @@ services:
 				d.RestartPolicy = model.RestartPolicy{Condition: "on-failure", Delay: 5 * time.Second, MaxAttempts: 3}
 				return d
 			},
-			warnings: []string{`service "worker": deploy.restart_policy delay, max_attempts is not supported on Incus (Incus restarts a stopped instance at once, without limit (boot.autorestart); only condition is applied); ignored`},
+			warnings: []string{`service "worker": deploy.restart_policy delay, max_attempts apply only to the restarts that stack watch makes of replicas whose healthcheck fails; a process that exits is restarted by Incus at once, without limit (boot.autorestart)`},
 		},
 		{
 			name: "rolling updates",

@@ -38,6 +38,7 @@ type Instance struct {
 	StatusCode int               `json:"status_code"`
 	Type       string            `json:"type"`
 	Config     map[string]string `json:"config"`
+	LastUsedAt time.Time         `json:"last_used_at"` // its last start
 }
 
 // instanceStatePut is PUT /1.0/instances/{name}/state.

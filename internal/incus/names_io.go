@@ -36,6 +36,9 @@ func (c *Client) Endpoints(ctx context.Context, stack *model.Stack, plan *NetPla
 		if in.Status != "Running" || in.State == nil || in.Config[model.KeyStack] != stack.Name || svc == "" {
 			continue
 		}
+		if in.Config[model.KeyHealth] == "unhealthy" {
+			continue // out of the names until its check passes again (stack watch)
+		}
 		out = append(out, endpointOf(in, svc, nics[svc]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Instance < out[j].Instance })

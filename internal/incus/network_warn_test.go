@@ -30,3 +30,22 @@ func TestUnwiredDefaultNetworkOfSeveralServicesWarns(t *testing.T) {
 		t.Errorf("a single service needs no network, got %q (%v)", plan.Warnings, err)
 	}
 }
+
+// `external: true` naming a managed Incus bridge, which each member runs as
+// an L2 of its own, is accepted with a warning naming it. (On the test bed
+// every member shares one host, whose interface names a managed bridge on
+// each member would clash: the recording fake answers as a real cluster.)
+func TestManagedBridgeAcrossMembersWarns(t *testing.T) {
+	c := startRecordingIncus(t, &recordingIncus{config: map[string]string{},
+		networks: map[string]map[string]any{"incusbr0": {"name": "incusbr0", "type": "bridge", "managed": true, "config": map[string]string{}}}})
+	stack := &model.Stack{Name: "shop", Networks: []model.Network{{Name: "lan", Existing: "incusbr0"}},
+		Services: []model.Service{{Name: "web", Networks: []model.ServiceNetwork{{Network: "lan"}}}}}
+	plan, err := c.ResolveNetworks(context.Background(), stack, threeMembers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(plan.Warnings, "\n")
+	if !strings.Contains(w, `"incusbr0" is a managed bridge`) || !strings.Contains(w, "cannot reach each other") {
+		t.Errorf("warnings: %q", w)
+	}
+}

@@ -47,3 +47,15 @@ func SlotHash(serviceHash, imageFingerprint string) string {
 	}
 	return serviceHash + "@" + imageFingerprint
 }
+
+// Continuous health, recorded by `stack watch` on each transition (never on
+// every probe): KeyHealth holds starting, healthy or unhealthy, and
+// KeyHealthOutput the output of the probe that caused it (bounded). An
+// unhealthy replica is out of the names until its check passes again.
+const (
+	KeyHealth       = "user.fleet.health"
+	KeyHealthOutput = "user.fleet.health.output"
+)
+
+// Unhealthy reports a replica the watch found unhealthy.
+func (i Instance) Unhealthy() bool { return i.Config[KeyHealth] == "unhealthy" }
