@@ -110,6 +110,21 @@ func (vi *volumeIndex) locate(name, pool string) []string {
 	return slices.Compact(out)
 }
 
+// movedFrom is the member the copy of a volume on member came from, when
+// that copy is a finished move (model.KeyMovedFrom) and its source still
+// exists; "" otherwise.
+func (vi *volumeIndex) movedFrom(name, pool, member string) string {
+	where := vi.locate(name, pool)
+	for _, v := range vi.byName[name] {
+		if v.Pool == pool && v.Member == member {
+			if from := v.Config[model.KeyMovedFrom]; from != "" && from != member && slices.Contains(where, from) {
+				return from
+			}
+		}
+	}
+	return ""
+}
+
 // exists reports whether the volume exists in the pool at all.
 func (vi *volumeIndex) exists(name, pool string) bool {
 	return slices.ContainsFunc(vi.byName[name], func(v model.VolumeState) bool { return v.Pool == pool })
@@ -142,6 +157,13 @@ func (vi *volumeIndex) home(svc *model.Service, slot int, prefer string, eligibl
 		where := vi.locate(name, vi.pool(v))
 		if len(where) == 0 {
 			continue
+		}
+		// A finished move whose source was not deleted yet: the copy is
+		// the data (the move was asked for and completed).
+		for _, m := range where {
+			if vi.movedFrom(name, vi.pool(v), m) != "" {
+				return m, name
+			}
 		}
 		if prefer != "" && slices.Contains(where, prefer) {
 			return prefer, name

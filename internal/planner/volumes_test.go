@@ -241,12 +241,19 @@ func TestVolumesBadInput(t *testing.T) {
 	}
 }
 
+// movedCopy is a finished copy of a slot volume moved from member from.
+func movedCopy(name, member, from string) model.VolumeState {
+	v := slotVolume(name, member, "db", "1")
+	v.Config[model.KeyMovedFrom] = from
+	return v
+}
+
 // TestVolumesStaleCopyAfterCutShortMove: a move killed between copy and
-// delete leaves two copies; the slot runs with the one on an eligible
-// member, and the stale one is deleted only by a run that moves volumes.
+// delete leaves two copies; the slot runs with the finished copy, and the
+// stale source is deleted only by a run that moves volumes.
 func TestVolumesStaleCopyAfterCutShortMove(t *testing.T) {
 	st := volState()
-	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), movedCopy("data-1", "node2", "node1")}
 	desired := dbStack(1, "h")
 	desired.Services[0].Deploy.Placement.Constraints = []string{"node.hostname != node1"}
 	plan, res, err := Plan(desired, st, Options{})
@@ -277,11 +284,40 @@ func TestVolumesExternalPullsTheSlotHome(t *testing.T) {
 	wantSteps(t, plan, "replace db/1 db-1@node3 [volume legacy lives on node3] (db-1@node1) stop-first#1 sticky=legacy")
 
 	st.Instances = []model.Instance{inst("db-1", "db", 1, "node2", "h")}
-	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), movedCopy("data-1", "node2", "node1")}
 	plan, res, err := Plan(dbStack(1, "h"), st, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantSteps(t, plan, "keep db/1 db-1@node2")
 	wantWarning(t, res.Warnings, "data-1 has a stale copy on node1")
+}
+
+// TestVolumesUnfinishedCopyNeverWins: a same-named volume on another
+// member without the mark of a finished move (an interrupted copy, one
+// made by hand) is never taken for the data: a move onto it is refused
+// before anything changes, and no copy is deleted as stale.
+func TestVolumesUnfinishedCopyNeverWins(t *testing.T) {
+	st := volState()
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node1", "h")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), {Name: "data-1", Project: stackName, Pool: "local", Member: "node2"}}
+	desired := dbStack(1, "h")
+	desired.Services[0].Deploy.Placement.Constraints = []string{"node.hostname == node2"}
+	_, _, err := Plan(desired, st, Options{MoveVolumes: true})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a conflict, got %v (%T)", err, err)
+	}
+	for _, f := range []string{"data-1 cannot be moved from node1 to node2", "not a finished copy", "incus storage volume delete local data-1 --target node2 --project " + stackName} {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("%q lacks %q", err, f)
+		}
+	}
+	// The slot where its data is: the other copy is reported, not deleted.
+	plan, res, err := Plan(dbStack(1, "h"), st, Options{MoveVolumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "keep db/1 db-1@node1")
+	wantWarning(t, res.Warnings, "not a finished copy of the one on node2", "neither is deleted")
 }
