@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,12 +90,54 @@ func (vi *volumeIndex) check() error {
 			return &SpecError{Err: fmt.Errorf("volume %q is mounted by services %s, but pool %q (%s) is local to each member, so they could not all reach it; put it on a pool every member reaches (%s, via x-incus.pool) or give each service its own volume",
 				v.Name, strings.Join(users, ", "), pool, vi.drivers[pool], strings.Join(sharedDrivers, ", "))}
 		}
+		if err := vi.checkPool(v, pool); err != nil {
+			return err
+		}
 		if v.External && len(vi.byName[v.Incus]) == 0 {
 			return &NotFoundError{fmt.Errorf("volume %q is external, but custom volume %q does not exist in project %s; create it first (incus storage volume create %s %s --project %s) or drop external: true",
 				v.Name, v.Incus, vi.stack.Name, orDefault(pool, "POOL"), v.Incus, vi.stack.Name)}
 		}
 	}
 	return nil
+}
+
+// checkPool refuses a pool change of a volume that already holds data: the
+// stack's volumes of this Compose key (found by their ownership keys, not
+// by name) living in another pool and not in the new one. Switching would
+// give every slot an empty volume in the new pool and leave the data
+// behind; move_volumes moves between members, not pools.
+func (vi *volumeIndex) checkPool(v *model.Volume, pool string) error {
+	if v.External || pool == "" {
+		return nil
+	}
+	var held []model.VolumeState
+	for _, name := range sortedKeysOfSlice(vi.byName) {
+		for _, st := range vi.byName[name] {
+			if st.Config[model.KeyStack] == vi.stack.Name && st.Config[model.KeyVolume] == v.Name && st.Pool != pool && !vi.exists(st.Name, pool) {
+				held = append(held, st)
+			}
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(held, func(a, b model.VolumeState) int {
+		return cmp.Or(cmp.Compare(a.Pool, b.Pool), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Member, b.Member))
+	})
+	where := make([]string, len(held))
+	for i, st := range held {
+		where[i] = st.Name + onMember(st.Member) + " in pool " + st.Pool
+	}
+	first, target := held[0], ""
+	if first.Member != "" {
+		target = " --target " + first.Member
+	}
+	return &ConflictError{fmt.Errorf("volume %q is now asked for in storage pool %q, but its data lives in pool %q (%s); "+
+		"changing the pool would give the slots EMPTY volumes there and leave the data behind, so nothing was changed. "+
+		"Keep x-incus.pool: %s (or the root disk's pool it followed), or copy each volume yourself first, with its slot stopped "+
+		"(incus storage volume copy %s/%s %s/%s%s --project %s), apply again, and delete the old ones once the data is checked; "+
+		"move_volumes moves volumes between members, not pools",
+		v.Name, pool, first.Pool, strings.Join(where, ", "), first.Pool, first.Pool, first.Name, pool, first.Name, target, vi.stack.Name)}
 }
 
 // locate returns the members holding a volume on a local pool, in name

@@ -321,3 +321,42 @@ func TestVolumesUnfinishedCopyNeverWins(t *testing.T) {
 	wantSteps(t, plan, "keep db/1 db-1@node1")
 	wantWarning(t, res.Warnings, "not a finished copy of the one on node2", "neither is deleted")
 }
+
+// TestVolumesPoolChangeRefused: a volume whose data lives in one pool is
+// not silently replaced by an empty one in another, whether x-incus.pool
+// changed or the root pool it followed did; once no data is left behind
+// (moved by hand), the new pool is used.
+func TestVolumesPoolChangeRefused(t *testing.T) {
+	st := volState()
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node1", "h")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1")}
+	for _, c := range []struct {
+		name    string
+		desired *model.Stack
+		state   func(*model.ClusterState)
+	}{
+		{"x-incus.pool", dbStack(1, "h", model.Volume{Name: "data", Pool: "remote"}), func(*model.ClusterState) {}},
+		{"root pool", dbStack(1, "h"), func(s *model.ClusterState) { s.RootPool = "remote" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := *st
+			c.state(&s)
+			_, _, err := Plan(c.desired, &s, Options{ForceRecreate: true, MoveVolumes: true})
+			var ce *ConflictError
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a conflict, got %v (%T)", err, err)
+			}
+			for _, f := range []string{`volume "data" is now asked for in storage pool "remote"`, `lives in pool "local" (data-1 on node1 in pool local)`,
+				"incus storage volume copy local/data-1 remote/data-1 --target node1 --project " + stackName} {
+				if !strings.Contains(err.Error(), f) {
+					t.Errorf("%q lacks %q", err, f)
+				}
+			}
+		})
+	}
+	moved := *st
+	moved.Volumes = append(moved.Volumes, model.VolumeState{Name: "data-1", Project: stackName, Pool: "remote", Config: st.Volumes[0].Config})
+	if _, _, err := Plan(dbStack(1, "h", model.Volume{Name: "data", Pool: "remote"}), &moved, Options{}); err != nil {
+		t.Errorf("with the data in the new pool: %v", err)
+	}
+}
