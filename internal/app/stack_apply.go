@@ -214,15 +214,13 @@ func (d *deployment) rollBack(ctx context.Context, rec *incus.StackRecord, upd *
 }
 
 // rollTo plans the stack back to a recorded spec and executes that plan,
-// after checking that every image it needs can be had. secretsFrom, when
-// given, supplies the secrets a record never holds.
-func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, secretsFrom ...*model.Stack) error {
+// after checking that every image it needs can be had. from is the stack
+// being deployed: it supplies the secrets a record never holds (those it
+// lacks are read from the running instances, stack_secrets.go).
+func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, from *model.Stack) error {
 	stack, images, err := decodeSpec(name, recorded)
 	if err != nil {
 		return err
-	}
-	for _, from := range secretsFrom {
-		withSecrets(stack, from) // stack_volumes.go
 	}
 	if images, err = rollbackImages(ctx, c, stack, images); err != nil {
 		return err
@@ -230,6 +228,11 @@ func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr 
 	state, err := c.ReadState(ctx)
 	if err != nil {
 		return err
+	}
+	secrets := &secretSource{client: c, from: from, current: secretRefsOf(from), state: state, stack: name}
+	secrets.fill(ctx, stack, decodeSecretRefs(recorded))
+	for _, w := range secrets.warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	rollback := withRollbackConfig(stack)
 	plan, _, err := planner.Plan(rollback, state, planner.Options{ImageFingerprints: fingerprintsOf(images)})
