@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -79,6 +80,9 @@ func (vi *volumeIndex) check() error {
 			}
 		}
 	}
+	if err := vi.checkNames(); err != nil {
+		return err
+	}
 	for i := range vi.stack.Volumes {
 		v := &vi.stack.Volumes[i]
 		pool := vi.pool(v)
@@ -96,6 +100,44 @@ func (vi *volumeIndex) check() error {
 		if v.External && len(vi.byName[v.Incus]) == 0 {
 			return &NotFoundError{fmt.Errorf("volume %q is external, but custom volume %q does not exist in project %s; create it first (incus storage volume create %s %s --project %s) or drop external: true",
 				v.Name, v.Incus, vi.stack.Name, orDefault(pool, "POOL"), v.Incus, vi.stack.Name)}
+		}
+	}
+	return nil
+}
+
+// checkNames refuses two Compose volumes that would be one Incus volume:
+// a volume with a fixed Incus name (external, or one volume shared by
+// several services) equal to a per-slot name of another (data-1 is slot 1
+// of data, data-node1 node1's of a global service's data). Any slot
+// counts, not only today's replicas: scaling up would reach it.
+func (vi *volumeIndex) checkNames() error {
+	fixed := map[string]string{} // Incus name → Compose key
+	for _, v := range vi.stack.Volumes {
+		if vi.stack.SingleVolume(v.Name) {
+			fixed[vi.stack.VolumeName(v.Name, nil, 0, "")] = v.Name
+		}
+	}
+	for _, name := range sortedKeysOf(fixed) {
+		key := fixed[name]
+		for _, v := range vi.stack.Volumes {
+			if v.Name == key || vi.stack.SingleVolume(v.Name) || !strings.HasPrefix(name, v.Name+"-") {
+				continue
+			}
+			suffix := strings.TrimPrefix(name, v.Name+"-")
+			for _, user := range vi.stack.VolumeUsers(v.Name) {
+				svc := vi.stack.Service(user)
+				slot, err := strconv.Atoi(suffix)
+				_, member := vi.members[suffix]
+				perSlot := svc.Deploy.Mode != model.ModeGlobal && err == nil && slot >= 1 && strconv.Itoa(slot) == suffix
+				if perSlot || svc.Deploy.Mode == model.ModeGlobal && member {
+					what := "slot " + suffix
+					if !perSlot {
+						what = "member " + suffix
+					}
+					return &SpecError{Err: fmt.Errorf("volumes %q and %q would be the same Incus volume %s (%s of service %s's per-slot volume %q has that name); rename one of them",
+						key, v.Name, name, what, user, v.Name)}
+				}
+			}
 		}
 	}
 	return nil

@@ -214,6 +214,20 @@ func TestVolumesBadInput(t *testing.T) {
 	badPool.Volumes = []model.Volume{{Name: "data", Pool: "nowhere"}}
 	external := stack(a)
 	external.Volumes = []model.Volume{{Name: "data", External: true, Incus: "legacy"}}
+	// data's slot 1 is the Incus volume data-1: an external one of that
+	// name, or a shared one (on a shared pool), would be the same volume.
+	c := svc("c", 1, "h")
+	c.Mounts = []model.Mount{{Type: model.MountVolume, Source: "old", Target: "/o"}}
+	slotClash := stack(a, c)
+	slotClash.Volumes = []model.Volume{{Name: "data"}, {Name: "old", External: true, Incus: "data-12"}}
+	g := svc("g", 0, "h")
+	g.Deploy.Mode = model.ModeGlobal
+	g.Mounts = a.Mounts
+	s1, s2 := svc("s1", 1, "h"), svc("s2", 1, "h")
+	s1.Mounts = []model.Mount{{Type: model.MountVolume, Source: "data-node2", Target: "/s"}}
+	s2.Mounts = s1.Mounts
+	memberClash := stack(g, s1, s2)
+	memberClash.Volumes = []model.Volume{{Name: "data"}, {Name: "data-node2", Pool: "remote"}}
 	for _, c := range []struct {
 		name      string
 		desired   *model.Stack
@@ -223,10 +237,15 @@ func TestVolumesBadInput(t *testing.T) {
 		{"shared on a local pool", shared, false, []string{`volume "data"`, "a, b", `pool "local"`, "ceph"}},
 		{"unknown volume", unknown, false, []string{`"data"`, "not defined"}},
 		{"unknown pool", badPool, false, []string{`pool "nowhere"`, "does not exist"}},
+		{"slot name clash", slotClash, false, []string{`volumes "old" and "data" would be the same Incus volume data-12`, `slot 12 of service a`, "rename one"}},
+		{"member name clash", memberClash, false, []string{`volumes "data-node2" and "data" would be the same Incus volume data-node2`, "member node2 of service g"}},
 		{"missing external", external, true, []string{`"legacy"`, "does not exist", "incus storage volume create local legacy --project demo"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := Plan(c.desired, volState(), Options{})
+			st := volState()
+			// The external data-12 exists: only the name clash is wrong.
+			st.Volumes = []model.VolumeState{{Name: "data-12", Project: stackName, Pool: "local", Member: "node1"}}
+			_, _, err := Plan(c.desired, st, Options{})
 			var se *SpecError
 			var nf *NotFoundError
 			if c.notFound && !errors.As(err, &nf) || !c.notFound && !errors.As(err, &se) {
