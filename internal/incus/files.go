@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -131,7 +131,7 @@ func parentDirs(target string) []string {
 func retryForkfile(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !strings.Contains(err.Error(), "forkfile") || attempt == forkfileAttempts {
+		if err == nil || !forkfileGone.MatchString(err.Error()) || attempt == forkfileAttempts {
 			return err
 		}
 		select {
@@ -141,6 +141,11 @@ func retryForkfile(ctx context.Context, fn func() error) error {
 		}
 	}
 }
+
+// forkfileGone is the failed dial of the helper's socket, and only that:
+// "forkfile" alone also matches an instance or a file of that name (an
+// instance forkfile-1 then waited 16 s per attempt on any error).
+var forkfileGone = regexp.MustCompile(`dial unix \S*/forkfile\.sock: connect: `)
 
 // forkfileQuiet outlasts an unreached helper's 15 s; the attempts allow
 // for another instance's helper removing the new socket once more.
