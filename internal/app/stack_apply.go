@@ -114,23 +114,26 @@ func (d *deployment) recordStale() (stale bool, held *heldUpdateError) {
 	return spec != rec.Current || rec.Update != "", held
 }
 
-// lock creates the stack's project if needed (the lock lives in it) and
-// takes the stack's lock.
+// lock creates the stack's project if needed (the lock lives in it), takes
+// the stack's lock, and then switches the project's volume feature on.
 func (d *deployment) lock(ctx context.Context, req *protocol.Request) (*incus.Lock, error) {
 	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
 		return nil, err
 	}
+	crashpoint.Hit("project-created")
+	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
+	if err != nil {
+		return nil, err
+	}
+	crashpoint.Hit("locked")
+	// Under the lock: the feature switch rewrites the whole project config.
 	if len(d.stack.Volumes) > 0 {
 		if err := d.client.EnsureVolumeFeature(ctx, d.stack.Name); err != nil {
+			d.unlock(l)
 			return nil, err
 		}
 	}
-	crashpoint.Hit("project-created")
-	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
-	if err == nil {
-		crashpoint.Hit("locked")
-	}
-	return l, err
+	return l, nil
 }
 
 func (d *deployment) unlock(l *incus.Lock) {
