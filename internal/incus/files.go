@@ -73,9 +73,6 @@ func filePath(instance string) string {
 // writeFile is POST /1.0/instances/{name}/files?path=…: the content is the
 // raw body, its type, mode and owner travel in headers.
 func (c *Client) writeFile(ctx context.Context, stack, instance, target string, m fileMeta, content []byte) error {
-	if err := c.guard(ctx); err != nil {
-		return err
-	}
 	h := http.Header{
 		"X-Incus-Type":  {m.kind},
 		"X-Incus-Mode":  {fmt.Sprintf("%04o", m.mode.Perm())},
@@ -85,6 +82,10 @@ func (c *Client) writeFile(ctx context.Context, stack, instance, target string, 
 	}
 	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
 	return retryForkfile(ctx, func() error {
+		// Each attempt, the forkfile retry's too, checks the lock first.
+		if err := c.guard(ctx); err != nil {
+			return err
+		}
 		_, _, err := c.t.do(ctx, request{method: http.MethodPost, path: "/1.0" + pathWithScope(filePath(instance), s),
 			body: bytes.NewReader(content), header: h})
 		return err

@@ -29,6 +29,10 @@ type transport struct {
 	counter *atomic.Int64
 
 	notReadyGaveUp atomic.Int64 // unix ns until which not-ready answers are not waited out
+	// guard, when set, is checked again before each re-send of a change
+	// (the not-ready wait): a run that lost its stack lock while waiting
+	// must not send it (Client.guard).
+	guard func(context.Context) error
 }
 
 // httpTimeout bounds one HTTP exchange with Incus, so a hung daemon ends in
@@ -132,7 +136,14 @@ type request struct {
 // do sends a request and decodes the envelope. Errors carry the kind:
 // ErrUnreachable when Incus could not be asked, a *StatusError otherwise.
 func (t *transport) do(ctx context.Context, r request) (env *apiResponse, etag string, err error) {
+	sent := false
 	err = t.untilReady(ctx, r.body, func() error {
+		if sent && r.method != http.MethodGet && t.guard != nil {
+			if gerr := t.guard(ctx); gerr != nil {
+				return gerr
+			}
+		}
+		sent = true
 		env, etag, err = t.doOnce(ctx, r)
 		return err
 	})

@@ -142,3 +142,25 @@ func TestOnlyNotReadyAnswersAreSentAgain(t *testing.T) {
 		}
 	}
 }
+
+// Issue 23: a run whose stack lock is lost while it waits out a not-ready
+// member must not send its change again: each re-send checks the guard,
+// and its refusal ends the wait. A read is sent again regardless.
+func TestNotReadyResendChecksTheLock(t *testing.T) {
+	defer func(p time.Duration) { notReadyPause = p }(notReadyPause)
+	notReadyPause = time.Millisecond
+	lost := errors.New("this run lost the lock of stack s")
+
+	tr, seen := startingMember(t, 3)
+	tr.guard = func(context.Context) error { return lost }
+	_, _, err := tr.do(context.Background(), request{method: "PATCH", path: "/1.0/instances/db-1", body: map[string]string{"a": "b"}})
+	if !errors.Is(err, lost) || len(seen()) != 1 {
+		t.Fatalf("err %v after %d sends; want the lost lock after the first send only", err, len(seen()))
+	}
+
+	tr, seen = startingMember(t, 3)
+	tr.guard = func(context.Context) error { return lost }
+	if _, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/db-1"}); err != nil || len(seen()) != 4 {
+		t.Fatalf("a read: err %v after %d sends; want success after 4", err, len(seen()))
+	}
+}
