@@ -107,6 +107,13 @@ func (p *servicePlan) volumeFor(s model.Step, v *model.Volume) (string, error) {
 			"(incus storage volume delete %s %s --target %s --project %s), then apply again",
 			p.svc.Name, s.Slot, name, from, s.Member, s.Member, name, from, from, pool, name, s.Member, vi.stack.Name)}
 	case len(where) == 0:
+		if old, ok := vi.renamedMemberVolume(v.Name, p.svc.Name, pool, s.Member); ok && p.svc.Deploy.Mode == model.ModeGlobal {
+			// A new empty volume beside the member's own data: refuse.
+			return "", &ConflictError{fmt.Errorf("service %s on %s: volume %s there holds the data of %s, the member's name before a rename; a new empty volume %s would replace it, so nothing was changed. "+
+				"Rename it (incus storage volume rename %s %s %s --target %s --project %s; incus storage volume set %s %s %s=%s --target %s --project %s) and apply again",
+				p.svc.Name, s.Member, old.Name, old.Config[model.KeyVolumeMember], name,
+				pool, old.Name, name, s.Member, vi.stack.Name, pool, name, model.KeyVolumeMember, s.Member, s.Member, vi.stack.Name)}
+		}
 		op.Member = s.Member
 		p.volumeOps = append(p.volumeOps, op)
 		return "", nil
@@ -140,6 +147,9 @@ func (vi *volumeIndex) orphans(cl *scheduler.Cluster) ([]model.Step, []string) {
 			slot, _ := strconv.Atoi(v.Config[model.KeySlot])
 			svc := v.Config[model.KeyService]
 			switch {
+			case vi.renamedAway(v):
+				notes = append(notes, fmt.Sprintf("volume %s on %s belongs to member %s, which is no longer in the cluster under that name (renamed?); it is kept, even with prune_volumes, until you rename it or delete it by hand",
+					v.Name, v.Member, v.Config[model.KeyVolumeMember]))
 			case !vi.opts.PruneVolumes:
 				notes = append(notes, fmt.Sprintf("volume %s%s is kept although no slot uses it now; scaling back up reattaches it, and prune_volumes: true (CLI --prune-volumes) deletes it",
 					v.Name, onMember(v.Member)))
@@ -155,6 +165,16 @@ func (vi *volumeIndex) orphans(cl *scheduler.Cluster) ([]model.Step, []string) {
 		return cmp.Or(cmp.Compare(a.Volume, b.Volume), cmp.Compare(a.Member, b.Member))
 	})
 	return del, notes
+}
+
+// renamedAway reports a global service's volume whose owner member is not
+// in the cluster while the member holding it is: a renamed member's data,
+// never pruned.
+func (vi *volumeIndex) renamedAway(v model.VolumeState) bool {
+	owner := v.Config[model.KeyVolumeMember]
+	_, ownerIn := vi.members[owner]
+	_, holderIn := vi.members[v.Member]
+	return owner != "" && v.Member != "" && owner != v.Member && !ownerIn && holderIn
 }
 
 // orphan reports whether the desired stack has no use for a volume the

@@ -182,6 +182,23 @@ func (vi *volumeIndex) checkPool(v *model.Volume, pool string) error {
 		v.Name, pool, first.Pool, strings.Join(where, ", "), first.Pool, first.Pool, first.Name, pool, first.Name, target, vi.stack.Name)}
 }
 
+// renamedMemberVolume finds a global service's per-member volume of
+// Compose key key that lives on member but belongs, by its ownership key,
+// to a member name no longer in the cluster: the member was renamed, and
+// the volume holds its data under the old name.
+func (vi *volumeIndex) renamedMemberVolume(key, service, pool, member string) (model.VolumeState, bool) {
+	for _, name := range sortedKeysOfSlice(vi.byName) {
+		for _, v := range vi.byName[name] {
+			owner := v.Config[model.KeyVolumeMember]
+			if _, in := vi.members[owner]; v.Config[model.KeyStack] == vi.stack.Name && v.Config[model.KeyVolume] == key &&
+				v.Config[model.KeyService] == service && v.Pool == pool && v.Member == member && owner != "" && owner != member && !in {
+				return v, true
+			}
+		}
+	}
+	return model.VolumeState{}, false
+}
+
 // locate returns the members holding a volume on a local pool, in name
 // order ("" entries are dropped: shared pools have no location).
 func (vi *volumeIndex) locate(name, pool string) []string {

@@ -379,3 +379,44 @@ func TestVolumesPoolChangeRefused(t *testing.T) {
 		t.Errorf("with the data in the new pool: %v", err)
 	}
 }
+
+// TestVolumesRenamedMemberKeepsItsData: node3 was renamed from old3; its
+// global volume data-old3 (owner key old3) lives on node3. The slot on
+// node3 is not given an empty data-node3 beside it (conflict naming the
+// rename to make), and prune_volumes never deletes it.
+func TestVolumesRenamedMemberKeepsItsData(t *testing.T) {
+	g := svc("g", 0, "h")
+	g.Deploy.Mode = model.ModeGlobal
+	g.Mounts = []model.Mount{{Type: model.MountVolume, Source: "data", Target: "/d"}}
+	desired := stack(g)
+	desired.Volumes = []model.Volume{{Name: "data"}}
+	st := volState()
+	for _, m := range []string{"node1", "node2"} {
+		st.Volumes = append(st.Volumes, model.VolumeState{Name: "data-" + m, Project: stackName, Pool: "local", Member: m,
+			Config: map[string]string{model.KeyStack: stackName, model.KeyVolume: "data", model.KeyService: "g", model.KeyVolumeMember: m}})
+	}
+	st.Volumes = append(st.Volumes, model.VolumeState{Name: "data-old3", Project: stackName, Pool: "local", Member: "node3",
+		Config: map[string]string{model.KeyStack: stackName, model.KeyVolume: "data", model.KeyService: "g", model.KeyVolumeMember: "old3"}})
+	_, _, err := Plan(desired, st, Options{PruneVolumes: true})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a conflict, got %v (%T)", err, err)
+	}
+	for _, f := range []string{"volume data-old3 there holds the data of old3", "incus storage volume rename local data-old3 data-node3 --target node3 --project " + stackName} {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("%q lacks %q", err, f)
+		}
+	}
+	// The service gone: its volumes are orphans, but the renamed
+	// member's one is not pruned.
+	plan, res, err := Plan(stack(), st, Options{PruneVolumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Steps {
+		if s.Op == model.OpVolumeDelete && s.Volume == "data-old3" {
+			t.Errorf("the renamed member's volume is pruned: %+v", s)
+		}
+	}
+	wantWarning(t, res.Warnings, "data-old3 on node3 belongs to member old3", "kept, even with prune_volumes")
+}
