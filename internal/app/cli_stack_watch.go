@@ -44,13 +44,14 @@ func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
 }
 
 // watchRefused are the flags of `stack up` that a watch refuses.
-var watchRefused = []string{"force-recreate", "move-volumes", "prune-volumes"}
+var watchRefused = []string{"failover-shared-volumes", "force-recreate", "move-volumes", "prune-volumes"}
 
 func stackWatch(c *cli.Context) error {
 	// One-shot decisions are refused rather than repeated by every
 	// reconcile: the watch re-reads the Compose file each time, so an edit
 	// would act on data within one resync.
 	for _, f := range []struct{ flag, why string }{
+		{"failover-shared-volumes", "would re-create every slot of a member that misses heartbeats on its shared volume, also while the member is only cut off and still writing"},
 		{"force-recreate", "would replace every instance on every reconcile"},
 		{"move-volumes", "would move a slot's data off its member whenever the member is evacuated or stops matching the constraints, turning maintenance into a copy and a deletion of the source"},
 		{"prune-volumes", "would delete a volume's data within one reconcile of a Compose edit that stops using it"},
