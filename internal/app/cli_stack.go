@@ -26,6 +26,7 @@ func stackCommand() *cli.Command {
 		&cli.BoolFlag{Name: "force-recreate", Usage: "replace instances even when their config is unchanged"},
 		&cli.BoolFlag{Name: "move-volumes", Usage: "move a slot whose volume lives on a member it cannot run on now, with its volume"},
 		&cli.BoolFlag{Name: "prune-volumes", Usage: "delete the stack's volumes no slot uses any more"},
+		&cli.BoolFlag{Name: "failover-shared-volumes", Usage: "re-create at once elsewhere a slot on an offline member whose volume is on a shared pool (only when you know the member is down)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue an update that stands paused (or was rolled back) at this same spec"},
 		&cli.StringFlag{Name: "bundle", Usage: "deploy a bundle `FILE` (from `bundle create`) instead of compose files"},
 		jsonFlag,
@@ -117,7 +118,7 @@ func composeDeployParams(c *cli.Context) map[string]any {
 
 // volumeParams adds the volume flags of stack up/plan/watch.
 func volumeParams(c *cli.Context, params map[string]any) {
-	for flag, param := range map[string]string{"move-volumes": "move_volumes", "prune-volumes": "prune_volumes"} {
+	for flag, param := range map[string]string{"move-volumes": "move_volumes", "prune-volumes": "prune_volumes", "failover-shared-volumes": "failover_shared_volumes"} {
 		if c.Bool(flag) {
 			params[param] = true
 		}

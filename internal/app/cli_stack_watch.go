@@ -17,6 +17,13 @@ func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
 	// --resume is a one-shot decision (continue this paused update), not
 	// something every resync should repeat: watch does not take it.
 	flags := slices.DeleteFunc(append([]cli.Flag{}, deployFlags...), func(f cli.Flag) bool { return slices.Contains(f.Names(), "resume") })
+	// Nor does it take the other one-shot flags (refused in stackWatch
+	// with the reason): hidden, but still parsed, so the refusal says why.
+	for i, f := range flags {
+		if name := f.Names()[0]; slices.Contains(watchRefused, name) {
+			flags[i] = &cli.BoolFlag{Name: name, Hidden: true}
+		}
+	}
 	flags = append(flags,
 		&cli.DurationFlag{Name: "debounce", Value: time.Second, Usage: "wait this long after the last event before reconciling"},
 		&cli.DurationFlag{Name: "resync", Value: time.Minute, Usage: "also reconcile this often, whatever happens (0 = never)"},
@@ -36,10 +43,23 @@ func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
 	}
 }
 
+// watchRefused are the flags of `stack up` that a watch refuses.
+var watchRefused = []string{"failover-shared-volumes", "force-recreate", "move-volumes", "prune-volumes"}
+
 func stackWatch(c *cli.Context) error {
-	if c.Bool("force-recreate") {
-		fmt.Fprintln(c.App.ErrWriter, "incus-fleet: --force-recreate would replace every instance on every reconcile; use it with `stack up`")
-		return exitError{2}
+	// One-shot decisions are refused rather than repeated by every
+	// reconcile: the watch re-reads the Compose file each time, so an edit
+	// would act on data within one resync.
+	for _, f := range []struct{ flag, why string }{
+		{"failover-shared-volumes", "would re-create every slot of a member that misses heartbeats on its shared volume, also while the member is only cut off and still writing"},
+		{"force-recreate", "would replace every instance on every reconcile"},
+		{"move-volumes", "would move a slot's data off its member whenever the member is evacuated or stops matching the constraints, turning maintenance into a copy and a deletion of the source"},
+		{"prune-volumes", "would delete a volume's data within one reconcile of a Compose edit that stops using it"},
+	} {
+		if c.Bool(f.flag) {
+			fmt.Fprintf(c.App.ErrWriter, "incus-fleet: --%s %s; use it with `stack up`\n", f.flag, f.why)
+			return exitError{2}
+		}
 	}
 	params := deployParams(c)
 	req := request("stack.present", false, params)

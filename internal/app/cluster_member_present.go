@@ -110,9 +110,9 @@ func (r *memberRun) existing() (string, error) {
 		// Another cluster than the one declared: converging labels here
 		// would steer replicas of that other cluster.
 		return "", fmt.Errorf("%s is already a member of a cluster whose certificate fingerprint is %s, not the pinned "+
-			"trust.server_fingerprint %s: it is in another cluster than the one declared, so nothing was changed. "+
+			"%s %s: it is in another cluster than the one declared, so nothing was changed. "+
 			"Check the pin (pillar of another cluster, or the cluster certificate was replaced: pin the new one), "+
-			"or remove %s from its cluster first: %w", name, fp, pin, name, incus.ErrConflict)
+			"or remove %s from its cluster first: %w", name, fp, r.pinSource(), pin, name, incus.ErrConflict)
 	}
 	if r.bootstrapForm() {
 		if err := r.serverConfig(cfg, r.p.Config); err != nil {
@@ -179,10 +179,25 @@ func (r *memberRun) bootstrapForm() bool { return r.p.Cluster == "" && r.p.Clust
 // the schema has checked its shape).
 func (r *memberRun) pin() string {
 	if r.p.Trust == nil || r.p.Trust.ServerFingerprint == "" {
+		// The token form pins the cluster too: its token names the
+		// certificate of the cluster it admits to.
+		if r.p.ClusterToken != "" {
+			if tok, err := cluster.DecodeJoinToken(cluster.NewSecret(r.p.ClusterToken)); err == nil {
+				return tok.Fingerprint
+			}
+		}
 		return ""
 	}
 	fp, _ := cluster.NormalizeFingerprint(r.p.Trust.ServerFingerprint)
 	return fp
+}
+
+// pinSource names where the pin came from, for messages.
+func (r *memberRun) pinSource() string {
+	if r.p.Trust == nil || r.p.Trust.ServerFingerprint == "" {
+		return "fingerprint inside cluster_token"
+	}
+	return "trust.server_fingerprint"
 }
 
 func (r *memberRun) ignoredConfig() {

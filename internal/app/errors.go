@@ -46,6 +46,8 @@ func toProtocolError(err error) *protocol.Error {
 		return protocol.Errorf(protocol.CodeNotFound, "%s", err.Error())
 	case errors.As(err, &serr):
 		return protocol.Errorf(protocol.CodeComposeInvalid, "%s", serr.Error())
+	case errors.As(err, new(*planner.ConflictError)):
+		return protocol.Errorf(protocol.CodeConflict, "%s", err.Error())
 	case errors.Is(err, incus.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return protocol.Errorf(protocol.CodeTimeout, "%v", err)
 	case errors.Is(err, incus.ErrUnreachable):

@@ -134,23 +134,26 @@ func namesCover(rec incus.StackRecord, state *model.ClusterState, stack string) 
 	return names.DecodeRecord(rec.Names).Covers(running)
 }
 
-// lock creates the stack's project if needed (the lock lives in it) and
-// takes the stack's lock.
+// lock creates the stack's project if needed (the lock lives in it), takes
+// the stack's lock, and then switches the project's volume feature on.
 func (d *deployment) lock(ctx context.Context, req *protocol.Request) (*incus.Lock, error) {
 	if _, err := d.client.EnsureProject(ctx, d.stack.Name); err != nil {
 		return nil, err
 	}
+	crashpoint.Hit("project-created")
+	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
+	if err != nil {
+		return nil, err
+	}
+	crashpoint.Hit("locked")
+	// Under the lock: the feature switch rewrites the whole project config.
 	if len(d.stack.Volumes) > 0 {
 		if err := d.client.EnsureVolumeFeature(ctx, d.stack.Name); err != nil {
+			d.unlock(l)
 			return nil, err
 		}
 	}
-	crashpoint.Hit("project-created")
-	l, err := d.client.AcquireLock(ctx, d.stack.Name, lockWait(d.params.LockTimeout))
-	if err == nil {
-		crashpoint.Hit("locked")
-	}
-	return l, err
+	return l, nil
 }
 
 func (d *deployment) unlock(l *incus.Lock) {
@@ -234,15 +237,13 @@ func (d *deployment) rollBack(ctx context.Context, rec *incus.StackRecord, upd *
 }
 
 // rollTo plans the stack back to a recorded spec and executes that plan,
-// after checking that every image it needs can be had. secretsFrom, when
-// given, supplies the secrets a record never holds.
-func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, secretsFrom ...*model.Stack) error {
+// after checking that every image it needs can be had. from is the stack
+// being deployed: it supplies the secrets a record never holds (those it
+// lacks are read from the running instances, stack_secrets.go).
+func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr writer, from *model.Stack) error {
 	stack, images, err := decodeSpec(name, recorded)
 	if err != nil {
 		return err
-	}
-	for _, from := range secretsFrom {
-		withSecrets(stack, from) // stack_volumes.go
 	}
 	if images, err = rollbackImages(ctx, c, stack, images); err != nil {
 		return err
@@ -250,6 +251,11 @@ func rollTo(ctx context.Context, c *incus.Client, name, recorded string, stderr 
 	state, err := c.ReadState(ctx)
 	if err != nil {
 		return err
+	}
+	secrets := &secretSource{client: c, from: from, current: secretRefsOf(from), state: state, stack: name}
+	secrets.fill(ctx, stack, decodeSecretRefs(recorded))
+	for _, w := range secrets.warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	rollback := withRollbackConfig(stack)
 	plan, _, err := planner.Plan(rollback, state, planner.Options{ImageFingerprints: fingerprintsOf(images)})

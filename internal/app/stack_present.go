@@ -15,20 +15,21 @@ import (
 )
 
 type stackPresentParams struct {
-	Name          string              `json:"name"`
-	ComposeFiles  []string            `json:"compose_files"`
-	ComposeYAML   string              `json:"compose_yaml"`
-	Bundle        string              `json:"bundle"`
-	ProjectDir    string              `json:"project_dir"`
-	Env           map[string]string   `json:"env"`
-	Profiles      []string            `json:"profiles"`
-	Services      []string            `json:"services"`
-	ForceRecreate bool                `json:"force_recreate"`
-	MoveVolumes   bool                `json:"move_volumes"`
-	PruneVolumes  bool                `json:"prune_volumes"`
-	Resume        bool                `json:"resume"`
-	LockTimeout   *float64            `json:"lock_timeout"`
-	Cluster       *model.ClusterState `json:"cluster"`
+	Name           string              `json:"name"`
+	ComposeFiles   []string            `json:"compose_files"`
+	ComposeYAML    string              `json:"compose_yaml"`
+	Bundle         string              `json:"bundle"`
+	ProjectDir     string              `json:"project_dir"`
+	Env            map[string]string   `json:"env"`
+	Profiles       []string            `json:"profiles"`
+	Services       []string            `json:"services"`
+	ForceRecreate  bool                `json:"force_recreate"`
+	MoveVolumes    bool                `json:"move_volumes"`
+	PruneVolumes   bool                `json:"prune_volumes"`
+	FailoverShared bool                `json:"failover_shared_volumes"`
+	Resume         bool                `json:"resume"`
+	LockTimeout    *float64            `json:"lock_timeout"`
+	Cluster        *model.ClusterState `json:"cluster"`
 }
 
 func (p stackPresentParams) check(test bool) error {
@@ -69,7 +70,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	plan, res, err := planner.Plan(stack, d.state, planner.Options{
 		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
-		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes,
+		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes, FailoverSharedVolumes: p.FailoverShared,
 	})
 	if err != nil {
 		return protocol.Response{}, err
@@ -115,7 +116,7 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	}
 	if plan, res, err = planner.Plan(stack, d.state, planner.Options{
 		ForceRecreate: p.ForceRecreate, Services: p.Services, ImageFingerprints: d.fingerprints(),
-		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes,
+		MoveVolumes: p.MoveVolumes, PruneVolumes: p.PruneVolumes, FailoverSharedVolumes: p.FailoverShared,
 	}); err != nil {
 		return resp, err
 	}

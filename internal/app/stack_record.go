@@ -23,18 +23,32 @@ type deployedSpec struct {
 	// Networks are the stack's Compose networks, so a rollback attaches
 	// and names its instances as they were.
 	Networks []model.Network `json:"networks,omitempty"`
+	// Secrets says where each service's secrets go, by service, never
+	// what they hold (stack_secrets.go): a rollback finds their content
+	// in the instances it replaces.
+	Secrets map[string][]secretRef `json:"secrets,omitempty"`
 }
 
 const specVersion = 1
 
 func encodeSpec(stack *model.Stack, images map[string]incus.Image) (string, error) {
 	spec := deployedSpec{Version: specVersion, Services: stack.Services, Images: map[string]string{}, Bundle: stack.Bundle, Volumes: stack.Volumes,
-		Networks: stack.Networks}
+		Networks: stack.Networks, Secrets: secretRefsOf(stack)}
 	for name, img := range images {
 		spec.Images[name] = img.Fingerprint
 	}
 	data, err := json.Marshal(spec)
 	return string(data), err
+}
+
+// decodeSecretRefs reads where a recorded spec's secrets go; nil for a
+// spec recorded before secrets were (or without any).
+func decodeSecretRefs(raw string) map[string][]secretRef {
+	var spec deployedSpec
+	if json.Unmarshal([]byte(raw), &spec) != nil {
+		return nil
+	}
+	return spec.Secrets
 }
 
 // decodeSpec rebuilds a stack and its pinned images from a record.

@@ -65,12 +65,16 @@ func stackRollback(ctx context.Context, e *env, req *protocol.Request) (protocol
 	if err != nil {
 		return protocol.Response{}, err
 	}
+	// The record holds where the secrets go, not what they hold: the
+	// instances running now hold the content a deploy pushed.
+	secrets := &secretSource{client: c, current: decodeSecretRefs(rec.Current), state: state, stack: p.Name}
+	secrets.fill(ctx, stack, decodeSecretRefs(target))
 	rollback := withRollbackConfig(stack)
 	plan, res, err := planner.Plan(rollback, state, planner.Options{ImageFingerprints: fingerprintsOf(images)})
 	if err != nil {
 		return protocol.Response{}, err
 	}
-	resp := protocol.Response{Warnings: res.Warnings, Changes: planChanges(plan)}
+	resp := protocol.Response{Warnings: append(res.Warnings, secrets.warnings...), Changes: planChanges(plan)}
 	resp.Set("plan", plan)
 	if req.Test {
 		resp.Result = protocol.True()

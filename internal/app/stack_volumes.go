@@ -92,16 +92,3 @@ func deleteVolumes(ctx context.Context, c *incus.Client, stack string, plan mode
 	}
 	return done, nil
 }
-
-// withSecrets gives a stack decoded from a record (which never holds
-// secrets) the secrets of the stack being deployed, service by service.
-func withSecrets(stack, from *model.Stack) {
-	if from == nil {
-		return
-	}
-	for i := range stack.Services {
-		if src := from.Service(stack.Services[i].Name); src != nil {
-			stack.Services[i].Secrets = src.Secrets
-		}
-	}
-}

@@ -14,8 +14,10 @@ import (
 // secretsDir is where Compose puts secrets inside a container.
 const secretsDir = "/run/secrets"
 
-// defaultSecretMode: only the owner reads a secret.
-const defaultSecretMode = 0o400
+// defaultSecretMode is Swarm's: root owns a secret (uid 0, gid 0) and
+// everyone in the container reads it, so a service running as its own
+// user (user: "1000") can; the long syntax's uid, gid and mode win.
+const defaultSecretMode = 0o444
 
 // serviceSecrets resolves a service's secrets (file and environment
 // sources) to files pushed into each instance. Their content never enters

@@ -106,7 +106,7 @@ secrets:
 `, inDir(dir), func(o *Options) { o.LookupEnv = mapEnv(map[string]string{"TOKEN": "hunter2-env"}) })
 	got := s.Service("db").Secrets
 	want := []model.File{
-		{Target: "/run/secrets/pw", Mode: 0o400, Content: []byte("hunter2-file"), Source: "secret pw"},
+		{Target: "/run/secrets/pw", Mode: 0o444, Content: []byte("hunter2-file"), Source: "secret pw"}, // Swarm: 0:0, 0444
 		{Target: "/run/secrets/api-token", Mode: 0o440, Content: []byte("hunter2-env"), Source: "secret token"},
 	}
 	if !reflect.DeepEqual(got, want) {

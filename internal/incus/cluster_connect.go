@@ -65,6 +65,7 @@ func ConnectCluster(ctx context.Context, a ClusterAccess) (*Client, string, erro
 	t := newHTTPSTransport("https://"+addr, conf, requests)
 	t.pin = setup.want
 	c := &Client{t: t, timeout: DefaultCallTimeout, requests: requests}
+	t.guard = c.guard // re-sends check the stack lock again
 	info, _, err := c.serverInfo(ctx)
 	if err != nil {
 		return nil, "", scrub(fmt.Errorf("cannot read server info from %s with the fleet client certificate: %w", a.URL, err), clientKey)

@@ -86,6 +86,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		t = newUnixTransport(socketPath(o.Socket), requests)
 	}
 	c := &Client{t: t, timeout: timeout, requests: requests}
+	t.guard = c.guard // re-sends check the stack lock again
 	if err := c.refresh(ctx); err != nil {
 		if t.socket != "" {
 			return nil, fmt.Errorf("cannot reach Incus at %s (%v); is incusd running? set connection.socket, INCUS_SOCKET or connection.url: %w",

@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -73,9 +73,6 @@ func filePath(instance string) string {
 // writeFile is POST /1.0/instances/{name}/files?path=…: the content is the
 // raw body, its type, mode and owner travel in headers.
 func (c *Client) writeFile(ctx context.Context, stack, instance, target string, m fileMeta, content []byte) error {
-	if err := c.guard(ctx); err != nil {
-		return err
-	}
 	h := http.Header{
 		"X-Incus-Type":  {m.kind},
 		"X-Incus-Mode":  {fmt.Sprintf("%04o", m.mode.Perm())},
@@ -85,6 +82,10 @@ func (c *Client) writeFile(ctx context.Context, stack, instance, target string, 
 	}
 	s := Scope{Project: stack, Query: url.Values{"path": {target}}}
 	return retryForkfile(ctx, func() error {
+		// Each attempt, the forkfile retry's too, checks the lock first.
+		if err := c.guard(ctx); err != nil {
+			return err
+		}
 		_, _, err := c.t.do(ctx, request{method: http.MethodPost, path: "/1.0" + pathWithScope(filePath(instance), s),
 			body: bytes.NewReader(content), header: h})
 		return err
@@ -131,7 +132,7 @@ func parentDirs(target string) []string {
 func retryForkfile(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !strings.Contains(err.Error(), "forkfile") || attempt == forkfileAttempts {
+		if err == nil || !forkfileGone.MatchString(err.Error()) || attempt == forkfileAttempts {
 			return err
 		}
 		select {
@@ -141,6 +142,11 @@ func retryForkfile(ctx context.Context, fn func() error) error {
 		}
 	}
 }
+
+// forkfileGone is the failed dial of the helper's socket, and only that:
+// "forkfile" alone also matches an instance or a file of that name (an
+// instance forkfile-1 then waited 16 s per attempt on any error).
+var forkfileGone = regexp.MustCompile(`dial unix \S*/forkfile\.sock: connect: `)
 
 // forkfileQuiet outlasts an unreached helper's 15 s; the attempts allow
 // for another instance's helper removing the new socket once more.

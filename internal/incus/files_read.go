@@ -29,7 +29,7 @@ func (c *Client) readInstanceFile(ctx context.Context, stack, instance, path str
 // (untilReady); the raw answer does not go through transport.do.
 func (c *Client) ReadFile(ctx context.Context, stack, instance, path string) (data []byte, mode os.FileMode, err error) {
 	err = retryForkfile(ctx, func() error {
-		return c.t.untilReady(ctx, nil, func() error {
+		return c.t.untilReady(ctx, notReadyKey("/1.0"+filePath(instance)), nil, func() error {
 			data, mode, err = c.readFileOnce(ctx, stack, instance, path)
 			return err
 		})

@@ -73,3 +73,28 @@ func TestRetryForkfileStopsOnOtherErrors(t *testing.T) {
 		t.Fatalf("cancelled: err %v after %d calls; want the forkfile error at once", err, calls)
 	}
 }
+
+// Only the helper's failed dial is retried: an instance or a file named
+// after forkfile, in any other error, ends the retry at once (an instance
+// forkfile-1 used to wait out every attempt).
+func TestRetryForkfileMatchesTheDialOnly(t *testing.T) {
+	defer func(q time.Duration) { forkfileQuiet = q }(forkfileQuiet)
+	forkfileQuiet = time.Millisecond
+	for _, msg := range []string{
+		`Instance "forkfile-1" not running`,
+		"write /srv/forkfile.sock into forkfile-2: permission denied",
+		"create directory /etc: Failed getting instance forkfile-3: not found",
+	} {
+		other := errors.New(msg)
+		calls := 0
+		err := retryForkfile(context.Background(), func() error { calls++; return other })
+		if !errors.Is(err, other) || calls != 1 {
+			t.Errorf("%q: %d calls, want 1 (no retry)", msg, calls)
+		}
+	}
+	calls := 0
+	_ = retryForkfile(context.Background(), func() error { calls++; return errForkfileGone })
+	if calls != forkfileAttempts {
+		t.Errorf("the helper's failed dial: %d calls, want %d", calls, forkfileAttempts)
+	}
+}

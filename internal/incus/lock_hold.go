@@ -115,11 +115,13 @@ func (l *Lock) Release() error {
 	lost := l.lost
 	l.mu.Unlock()
 	ctx := unguarded(context.Background())
-	held, err := l.c.readLock(ctx, l.stack)
-	if err == nil && held != nil && held.rec.Owner == l.rec.Owner {
-		_, err = l.c.call(ctx, http.MethodDelete, profilePath(LockName(l.stack)), Scope{Project: "default"}, nil, nil)
-		err = classify(err, "unlock stack %s", l.stack)
-	}
+	// Only the record that is still ours goes: a run that lost its lock
+	// must not delete the lock of the waiter that took it over, even if
+	// that happens between a look and a delete (removeLockIf).
+	_, err := l.c.removeLockIf(ctx, l.stack, "released", "unlock", func(desc string) bool {
+		var rec lockRecord
+		return json.Unmarshal([]byte(desc), &rec) == nil && rec.Owner == l.rec.Owner
+	})
 	if lost != nil {
 		return lost
 	}

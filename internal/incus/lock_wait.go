@@ -73,30 +73,41 @@ func (c *Client) takeOver(ctx context.Context, stack, raw string) (bool, error) 
 	if takeoverHook != nil {
 		takeoverHook(stack)
 	}
+	return c.removeLockIf(ctx, stack, "stale", "take over the stale lock", func(desc string) bool { return desc == raw })
+}
+
+// removeLockIf deletes the stack's lock only while it is the record mine
+// accepts, atomically: Incus has no conditional delete (a DELETE ignores
+// If-Match), so the profile is first renamed to a name only this caller
+// uses (of two renames of one profile only one finds it), then checked,
+// and deleted. What it renamed and mine refuses (a new holder got in
+// between) is put back, never deleted. removed is false when there was
+// nothing to remove or it was not the expected record.
+func (c *Client) removeLockIf(ctx context.Context, stack, tag, what string, mine func(desc string) bool) (removed bool, err error) {
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
-	tomb := LockName(stack) + "-stale-" + hex.EncodeToString(suffix)
+	tomb := LockName(stack) + "-" + tag + "-" + hex.EncodeToString(suffix)
 	s := Scope{Project: "default"}
 	if _, err := c.call(ctx, http.MethodPost, profilePath(LockName(stack)), s, map[string]string{"name": tomb}, nil); err != nil {
 		if isNotFound(err) {
-			return false, nil // another waiter took it first
+			return false, nil // someone else removed it first
 		}
-		return false, classify(err, "take over the stale lock of stack %s", stack)
+		return false, classify(err, "%s of stack %s", what, stack)
 	}
 	var p Profile
 	if _, err := c.call(ctx, http.MethodGet, profilePath(tomb), s, nil, &p); err != nil {
 		return false, classify(err, "read the lock of stack %s after renaming it to %s", stack, tomb)
 	}
-	if p.Description != raw {
-		// Renamed a fresh lock: give it back to its holder, and never
-		// delete it (its holder is alive).
+	if !mine(p.Description) {
+		// Renamed another holder's lock: give it back, and never delete
+		// it (its holder is alive).
 		if _, err := c.call(ctx, http.MethodPost, profilePath(tomb), s, map[string]string{"name": LockName(stack)}, nil); err != nil {
-			return false, classify(err, "give the lock of stack %s back to its holder (profile %s, renamed by a stale-lock takeover): rename it to %s", stack, tomb, LockName(stack))
+			return false, classify(err, "give the lock of stack %s back to its holder (profile %s, renamed to %s): rename it to %s", stack, tomb, what, LockName(stack))
 		}
 		return false, nil
 	}
 	if _, err := c.call(ctx, http.MethodDelete, profilePath(tomb), s, nil, nil); err != nil && !isNotFound(err) {
-		return false, classify(err, "remove the stale lock of stack %s (now profile %s)", stack, tomb)
+		return false, classify(err, "remove the lock of stack %s (now profile %s)", stack, tomb)
 	}
 	return true, nil
 }

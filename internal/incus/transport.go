@@ -12,7 +12,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,7 +30,14 @@ type transport struct {
 	pin     string      // sha256 the server must present, when pinned
 	counter *atomic.Int64
 
-	notReadyGaveUp atomic.Int64 // unix ns until which not-ready answers are not waited out
+	// notReadyGaveUp holds, per member (notReadyKey), the unix ns until
+	// which its not-ready answers are not waited out.
+	notReadyMu     sync.Mutex
+	notReadyGaveUp map[string]int64
+	// guard, when set, is checked again before each re-send of a change
+	// (the not-ready wait): a run that lost its stack lock while waiting
+	// must not send it (Client.guard).
+	guard func(context.Context) error
 }
 
 // httpTimeout bounds one HTTP exchange with Incus, so a hung daemon ends in
@@ -132,7 +141,14 @@ type request struct {
 // do sends a request and decodes the envelope. Errors carry the kind:
 // ErrUnreachable when Incus could not be asked, a *StatusError otherwise.
 func (t *transport) do(ctx context.Context, r request) (env *apiResponse, etag string, err error) {
-	err = t.untilReady(ctx, r.body, func() error {
+	sent := false
+	err = t.untilReady(ctx, notReadyKey(r.path), r.body, func() error {
+		if sent && r.method != http.MethodGet && t.guard != nil {
+			if gerr := t.guard(ctx); gerr != nil {
+				return gerr
+			}
+		}
+		sent = true
 		env, etag, err = t.doOnce(ctx, r)
 		return err
 	})
@@ -164,16 +180,18 @@ var notReadyMessages = []string{"Server isn't ready yet", "Missing event connect
 
 // untilReady runs send again while the cluster answers that the member it
 // needs is not ready (see above), when the request's body can be sent
-// again.
-func (t *transport) untilReady(ctx context.Context, body any, send func() error) error {
+// again. key names that member as well as the request tells
+// (notReadyKey): the cool-off after a wait ran out is the member's own, so
+// another member coming back meanwhile is still waited for.
+func (t *transport) untilReady(ctx context.Context, key string, body any, send func() error) error {
 	deadline := time.Now().Add(notReadyWait)
 	for {
 		err := send()
-		if !isNotReady(err) || !replayable(body) || time.Now().UnixNano() < t.notReadyGaveUp.Load() {
+		if !isNotReady(err) || !replayable(body) || time.Now().UnixNano() < t.gaveUpUntil(key) {
 			return err
 		}
 		if time.Now().After(deadline) {
-			t.notReadyGaveUp.Store(time.Now().Add(notReadyCooloff).UnixNano())
+			t.giveUp(key, time.Now().Add(notReadyCooloff).UnixNano())
 			return err
 		}
 		select {
@@ -182,6 +200,34 @@ func (t *transport) untilReady(ctx context.Context, body any, send func() error)
 		case <-time.After(notReadyPause):
 		}
 	}
+}
+
+func (t *transport) gaveUpUntil(key string) int64 {
+	t.notReadyMu.Lock()
+	defer t.notReadyMu.Unlock()
+	return t.notReadyGaveUp[key]
+}
+
+func (t *transport) giveUp(key string, until int64) {
+	t.notReadyMu.Lock()
+	defer t.notReadyMu.Unlock()
+	if t.notReadyGaveUp == nil {
+		t.notReadyGaveUp = map[string]int64{}
+	}
+	t.notReadyGaveUp[key] = until
+}
+
+// notReadyKey names the member a request needs as well as the request
+// tells: its ?target=, else the object it acts on (/1.0/instances/db-1),
+// which lives on one member. A dead member's objects share its cool-off
+// only per object, a bounded cost, and never hold up another member.
+func notReadyKey(path string) string {
+	p, query, _ := strings.Cut(path, "?")
+	if q, err := url.ParseQuery(query); err == nil && q.Get("target") != "" {
+		return "target=" + q.Get("target")
+	}
+	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 4)
+	return "/" + strings.Join(parts[:min(3, len(parts))], "/")
 }
 
 func isNotReady(err error) bool {

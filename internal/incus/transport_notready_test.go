@@ -142,3 +142,63 @@ func TestOnlyNotReadyAnswersAreSentAgain(t *testing.T) {
 		}
 	}
 }
+
+// Issue 23: a run whose stack lock is lost while it waits out a not-ready
+// member must not send its change again: each re-send checks the guard,
+// and its refusal ends the wait. A read is sent again regardless.
+func TestNotReadyResendChecksTheLock(t *testing.T) {
+	defer func(p time.Duration) { notReadyPause = p }(notReadyPause)
+	notReadyPause = time.Millisecond
+	lost := errors.New("this run lost the lock of stack s")
+
+	tr, seen := startingMember(t, 3)
+	tr.guard = func(context.Context) error { return lost }
+	_, _, err := tr.do(context.Background(), request{method: "PATCH", path: "/1.0/instances/db-1", body: map[string]string{"a": "b"}})
+	if !errors.Is(err, lost) || len(seen()) != 1 {
+		t.Fatalf("err %v after %d sends; want the lost lock after the first send only", err, len(seen()))
+	}
+
+	tr, seen = startingMember(t, 3)
+	tr.guard = func(context.Context) error { return lost }
+	if _, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/db-1"}); err != nil || len(seen()) != 4 {
+		t.Fatalf("a read: err %v after %d sends; want success after 4", err, len(seen()))
+	}
+}
+
+// Issue 23: after the wait for one member ran out, a request that needs
+// another member (another ?target=, another instance) is still waited
+// for: the cool-off is the member's, not the client's.
+func TestNotReadyCooloffIsPerMember(t *testing.T) {
+	defer func(w, p, c time.Duration) { notReadyWait, notReadyPause, notReadyCooloff = w, p, c }(notReadyWait, notReadyPause, notReadyCooloff)
+	notReadyWait, notReadyPause, notReadyCooloff = 20*time.Millisecond, time.Millisecond, time.Hour
+
+	tr, seen := startingMember(t, 1_000_000)
+	if _, _, err := tr.do(context.Background(), request{method: "GET", path: "/1.0/storage-pools/local/volumes/custom/d?target=node3"}); !isNotReady(err) {
+		t.Fatalf("err %v; want the not-ready answer after the wait", err)
+	}
+	for _, path := range []string{"/1.0/storage-pools/local/volumes/custom/d?target=node2", "/1.0/instances/db-2/state"} {
+		before := len(seen())
+		_, _, _ = tr.do(context.Background(), request{method: "GET", path: path})
+		if sent := len(seen()) - before; sent < 2 {
+			t.Errorf("%s right after node3's wait ran out: sent %d times; want a wait of its own", path, sent)
+		}
+	}
+	before := len(seen())
+	_, _, _ = tr.do(context.Background(), request{method: "GET", path: "/1.0/instances/x?target=node3"})
+	if sent := len(seen()) - before; sent != 1 {
+		t.Errorf("node3 again within its cool-off: sent %d times, want 1", sent)
+	}
+}
+
+func TestNotReadyKey(t *testing.T) {
+	for path, want := range map[string]string{
+		"/1.0/instances/db-1/state?project=s":             "/1.0/instances/db-1",
+		"/1.0/instances/db-1/files?path=%2Fetc&project=s": "/1.0/instances/db-1",
+		"/1.0/storage-pools/local?target=node2":           "target=node2",
+		"/1.0/instances":                                  "/1.0/instances",
+	} {
+		if got := notReadyKey(path); got != want {
+			t.Errorf("notReadyKey(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

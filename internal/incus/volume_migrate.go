@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
+	"time"
 )
 
 // Moving a volume of a local pool between members. Incus 6.0.4's own
@@ -39,8 +39,11 @@ type serverEnvironment struct {
 }
 
 // copyVolumeTo copies a custom volume from member from to member to (same
-// pool and project); the source stays.
-func (c *Client) copyVolumeTo(ctx context.Context, stack, pool, name, from, to string) error {
+// pool and project) under the name dest, with config; the source stays.
+// It returns once the copy's operation has ended, however long that takes
+// (volumeCopyLimit): a copy abandoned while Incus goes on copying would be
+// a partial volume.
+func (c *Client) copyVolumeTo(ctx context.Context, stack, pool, name, dest, from, to string, config map[string]string) error {
 	what := fmt.Sprintf("copy volume %s from %s to %s", name, from, to)
 	var m memberURL
 	if _, err := c.call(ctx, "GET", "/cluster/members/"+url.PathEscape(from), Scope{}, nil, &m); err != nil {
@@ -50,18 +53,7 @@ func (c *Client) copyVolumeTo(ctx context.Context, stack, pool, name, from, to s
 	if _, err := c.call(ctx, "GET", "", Scope{}, nil, &env); err != nil {
 		return classify(err, "%s: read the cluster certificate", what)
 	}
-	// The copy keeps the source's config (size, labels, ownership keys).
-	var source volumeEntry
 	src := customVolumePath(pool) + "/" + url.PathEscape(name)
-	if _, err := c.call(ctx, "GET", src, Scope{Project: stack, Target: c.target(from)}, nil, &source); err != nil {
-		return classify(err, "%s: read the source", what)
-	}
-	config := map[string]string{}
-	for k, v := range source.Config {
-		if !strings.HasPrefix(k, "volatile.") {
-			config[k] = v
-		}
-	}
 	var op operationStarted
 	if _, err := c.call(ctx, "POST", src, Scope{Project: stack, Target: c.target(from)}, volumeMigrationStart{Name: name, Migration: true}, &op); err != nil {
 		return classify(err, "%s: start the migration on %s", what, from)
@@ -69,8 +61,19 @@ func (c *Client) copyVolumeTo(ctx context.Context, stack, pool, name, from, to s
 	if op.ID == "" || len(op.Metadata) == 0 {
 		return fmt.Errorf("%s: %s answered without a migration operation", what, from)
 	}
-	body := volumeCreate{Name: name, Type: "custom", ContentType: "filesystem", Description: "incus-fleet stack " + stack, Config: config,
+	body := volumeCreate{Name: dest, Type: "custom", ContentType: "filesystem", Description: "incus-fleet stack " + stack, Config: config,
 		Source: &volumeSource{Type: "migration", Mode: "pull", Operation: m.URL + "/1.0/operations/" + url.PathEscape(op.ID),
 			Secrets: op.Metadata, Certificate: env.Environment.Certificate}}
-	return c.callOp(ctx, "POST", customVolumePath(pool), Scope{Project: stack, Target: c.target(to)}, body, what)
+	scope := Scope{Project: stack, Target: c.target(to)}
+	started, err := c.startOp(ctx, "POST", customVolumePath(pool), scope, body)
+	if err != nil {
+		return classify(err, "%s", what)
+	}
+	_, err = c.waitOpOn(ctx, started.ID, scope.Target, volumeCopyLimit, what)
+	return err
 }
+
+// volumeCopyLimit bounds the wait for one volume copy. It is not the call
+// timeout: a big volume takes as long as it takes, and only the caller's
+// context (or this day) ends the wait.
+const volumeCopyLimit = 24 * time.Hour

@@ -123,24 +123,6 @@ func (c *Client) CreateVolume(ctx context.Context, stack, pool, member, name str
 	return nil
 }
 
-// MoveVolume moves a custom volume on a local pool from one member to
-// another: a copy pulled by the destination member (volume_migrate.go),
-// then the source is deleted. A copy left by a run killed in between is
-// reused, never copied over.
-func (c *Client) MoveVolume(ctx context.Context, stack, pool, name, from, to string) error {
-	there, err := c.VolumeExists(ctx, stack, pool, to, name)
-	if err != nil {
-		return err
-	}
-	if !there {
-		if err := c.copyVolumeTo(ctx, stack, pool, name, from, to); err != nil {
-			return err
-		}
-	}
-	crashpoint.Hit("volume-copied")
-	return c.DeleteVolume(ctx, stack, pool, from, name)
-}
-
 // DeleteVolume deletes a custom volume (on member, for a local pool). A
 // missing volume counts as deleted.
 func (c *Client) DeleteVolume(ctx context.Context, stack, pool, member, name string) error {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"net"
@@ -144,6 +145,19 @@ func TestClusterMembership(t *testing.T) {
 	r = b.call(t, "m2", "cluster.member.present", false, otherPin)
 	if r.Error == nil || r.Error.Code != "conflict" || !strings.Contains(r.Error.Message, "another cluster") || len(r.Changes) != 0 {
 		t.Errorf("a member of another cluster than the pinned one: want conflict changing nothing, got %s", r.Raw)
+	}
+	checkMember(t, m1, "m2", map[string]string{"user.rack": "r2b", "user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
+	// Issue 23: the same with a join token (of another cluster) instead
+	// of the fingerprint form.
+	otherToken := maps.Clone(join2)
+	delete(otherToken, "trust")
+	delete(otherToken, "cluster")
+	tok, _ := json.Marshal(map[string]any{"server_name": "m2", "fingerprint": strings.Repeat("ab", 32), "addresses": []string{"127.0.0.1:1"}, "secret": "not-a-real-secret"})
+	otherToken["cluster_token"] = base64.StdEncoding.EncodeToString(tok)
+	otherToken["labels"] = map[string]any{"rack": "elsewhere"}
+	r = b.call(t, "m2", "cluster.member.present", false, otherToken)
+	if r.Error == nil || r.Error.Code != "conflict" || !strings.Contains(r.Error.Message, "another cluster") || len(r.Changes) != 0 {
+		t.Errorf("a member of another cluster than its join token's: want conflict changing nothing, got %s", r.Raw)
 	}
 	checkMember(t, m1, "m2", map[string]string{"user.rack": "r2b", "user.publish_address": "127.0.5.2"}, []string{"default", "gpu"}, "rack2")
 

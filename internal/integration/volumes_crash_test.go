@@ -35,7 +35,8 @@ volumes:
 }
 
 // TestVolumesCrashPoints kills the binary at volume create, attach
-// (instance created with its disk, not started), the copy of a move and
+// (instance created with its disk, not started), the copy of a move (made
+// but not yet marked complete, and marked but the source not deleted) and
 // a prune's delete. The next run converges: every slot runs with exactly
 // one copy of its volume, the data written before a move is there, no
 // volume is orphaned without being reported, and none is deleted unless
@@ -52,6 +53,7 @@ func TestVolumesCrashPoints(t *testing.T) {
 	}{
 		{"volume-created:1", "", crashVolumesCompose(2, ""), nil, 2, []string{"data-1", "data-2"}},
 		{"created-not-started:1", "", crashVolumesCompose(2, ""), nil, 2, []string{"data-1", "data-2"}},
+		{"volume-copy-made:1", crashVolumesCompose(1, "node1"), crashVolumesCompose(1, "node2"), map[string]any{"move_volumes": true}, 1, []string{"data-1"}},
 		{"volume-copied:1", crashVolumesCompose(1, "node1"), crashVolumesCompose(1, "node2"), map[string]any{"move_volumes": true}, 1, []string{"data-1"}},
 		{"volume-deleted:1", crashVolumesCompose(3, ""), crashVolumesCompose(1, ""), map[string]any{"prune_volumes": true}, 1, []string{"data-1"}},
 	}

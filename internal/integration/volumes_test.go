@@ -39,7 +39,7 @@ secrets:
 // replacing update, a scale-down and scale-up, and stack.absent plus a
 // redeploy; prune_volumes and stack.absent with volumes: true remove the
 // volumes. Along the way: the volumes' config, the tmpfs, the secret (in
-// the instance with mode 0400, absent from every response, log, the
+// the instance with mode 0444, absent from every response, log, the
 // stack record and the instance config), and the stop-first order used.
 func TestVolumesDataSurvives(t *testing.T) {
 	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
@@ -82,8 +82,8 @@ func TestVolumesDataSurvives(t *testing.T) {
 	if got := inInstance(t, stack, "db-1", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3"); got != "tmpfs" {
 		t.Errorf("/scratch is %q, want a tmpfs", got)
 	}
-	if got := inInstance(t, stack, "db-1", "stat -c %a /run/secrets/pw; cat /run/secrets/pw"); got != "400\n"+secret {
-		t.Errorf("secret in the instance: %q", got)
+	if got := inInstance(t, stack, "db-1", "stat -c %a /run/secrets/pw; cat /run/secrets/pw"); got != "444\n"+secret {
+		t.Errorf("secret in the instance: %q", strings.ReplaceAll(got, secret, "<secret>"))
 	}
 	for _, what := range [][]string{{"project", "show", stack}, {"config", "show", "db-1", "--project", stack}} {
 		if out := mustIncus(t, what...); strings.Contains(out, secret) {

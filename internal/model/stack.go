@@ -42,7 +42,7 @@ type Service struct {
 	Files []File `json:",omitempty"`
 	// Mounts are the named-volume and tmpfs mounts (volume.go).
 	Mounts []Mount `json:",omitempty"`
-	// Secrets are pushed to /run/secrets/<name> (mode 0400) like Files,
+	// Secrets are pushed to /run/secrets/<name> (mode 0444) like Files,
 	// but never serialised: they stay out of the stack record, responses
 	// and logs. Only their names and targets are part of Hash.
 	Secrets []File `json:"-"`

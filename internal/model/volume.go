@@ -41,6 +41,11 @@ const (
 	KeyVolume = "user.fleet.volume" // the Compose key
 	// KeyVolumeMember marks a global service's per-member volume.
 	KeyVolumeMember = "user.fleet.member"
+	// KeyMovedFrom marks a volume copied by a move: the member the copy
+	// came from. It is set only after the copy's operation succeeded, so
+	// a same-named volume without it (an interrupted copy, one made by
+	// hand) is never taken for the moved data.
+	KeyMovedFrom = "user.fleet.moved-from"
 )
 
 // Volume returns the named top-level volume, or nil.

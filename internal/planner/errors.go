@@ -18,3 +18,12 @@ func (e *SpecError) Error() string {
 }
 
 func (e *SpecError) Unwrap() error { return e.Err }
+
+// ConflictError reports a desired stack the cluster's current state does
+// not allow without losing data (a volume's pool changed, a same-named
+// volume in the way of a move); callers map it to conflict. Nothing has
+// changed when it is returned.
+type ConflictError struct{ Err error }
+
+func (e *ConflictError) Error() string { return e.Err.Error() }
+func (e *ConflictError) Unwrap() error { return e.Err }

@@ -18,6 +18,10 @@ type Options struct {
 	MoveVolumes bool
 	// PruneVolumes deletes the stack's volumes no slot uses any more.
 	PruneVolumes bool
+	// FailoverSharedVolumes re-creates elsewhere, at once, a slot whose
+	// member is offline while it mounts a volume on a shared pool; without
+	// it the slot waits (fencing.go).
+	FailoverSharedVolumes bool
 }
 
 // Result carries what the caller should report besides the plan.

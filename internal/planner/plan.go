@@ -69,7 +69,11 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 		}
 		res.Warnings = append(res.Warnings, sp.overlapReplaces()...)
 		res.Warnings = append(res.Warnings, sp.stopFirstWarning()...) // sticky.go
-		res.Warnings = append(res.Warnings, sp.planVolumes()...)      // volume_steps.go
+		vw, err := sp.planVolumes()                                   // volume_steps.go
+		if err != nil {
+			return plan, res, err
+		}
+		res.Warnings = append(res.Warnings, vw...)
 		res.Warnings = append(res.Warnings, sp.notices()...)
 	}
 

@@ -39,6 +39,9 @@ func (p *servicePlan) holdBack(slot int, old *current) bool {
 	if p.vols == nil {
 		return false
 	}
+	if p.fenced(slot, old) { // fencing.go
+		return true
+	}
 	prefer := ""
 	if old != nil {
 		prefer = old.member

@@ -1,8 +1,10 @@
 package planner
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/model"
@@ -78,6 +80,9 @@ func (vi *volumeIndex) check() error {
 			}
 		}
 	}
+	if err := vi.checkNames(); err != nil {
+		return err
+	}
 	for i := range vi.stack.Volumes {
 		v := &vi.stack.Volumes[i]
 		pool := vi.pool(v)
@@ -89,12 +94,109 @@ func (vi *volumeIndex) check() error {
 			return &SpecError{Err: fmt.Errorf("volume %q is mounted by services %s, but pool %q (%s) is local to each member, so they could not all reach it; put it on a pool every member reaches (%s, via x-incus.pool) or give each service its own volume",
 				v.Name, strings.Join(users, ", "), pool, vi.drivers[pool], strings.Join(sharedDrivers, ", "))}
 		}
+		if err := vi.checkPool(v, pool); err != nil {
+			return err
+		}
 		if v.External && len(vi.byName[v.Incus]) == 0 {
 			return &NotFoundError{fmt.Errorf("volume %q is external, but custom volume %q does not exist in project %s; create it first (incus storage volume create %s %s --project %s) or drop external: true",
 				v.Name, v.Incus, vi.stack.Name, orDefault(pool, "POOL"), v.Incus, vi.stack.Name)}
 		}
 	}
 	return nil
+}
+
+// checkNames refuses two Compose volumes that would be one Incus volume:
+// a volume with a fixed Incus name (external, or one volume shared by
+// several services) equal to a per-slot name of another (data-1 is slot 1
+// of data, data-node1 node1's of a global service's data). Any slot
+// counts, not only today's replicas: scaling up would reach it.
+func (vi *volumeIndex) checkNames() error {
+	fixed := map[string]string{} // Incus name → Compose key
+	for _, v := range vi.stack.Volumes {
+		if vi.stack.SingleVolume(v.Name) {
+			fixed[vi.stack.VolumeName(v.Name, nil, 0, "")] = v.Name
+		}
+	}
+	for _, name := range sortedKeysOf(fixed) {
+		key := fixed[name]
+		for _, v := range vi.stack.Volumes {
+			if v.Name == key || vi.stack.SingleVolume(v.Name) || !strings.HasPrefix(name, v.Name+"-") {
+				continue
+			}
+			suffix := strings.TrimPrefix(name, v.Name+"-")
+			for _, user := range vi.stack.VolumeUsers(v.Name) {
+				svc := vi.stack.Service(user)
+				slot, err := strconv.Atoi(suffix)
+				_, member := vi.members[suffix]
+				perSlot := svc.Deploy.Mode != model.ModeGlobal && err == nil && slot >= 1 && strconv.Itoa(slot) == suffix
+				if perSlot || svc.Deploy.Mode == model.ModeGlobal && member {
+					what := "slot " + suffix
+					if !perSlot {
+						what = "member " + suffix
+					}
+					return &SpecError{Err: fmt.Errorf("volumes %q and %q would be the same Incus volume %s (%s of service %s's per-slot volume %q has that name); rename one of them",
+						key, v.Name, name, what, user, v.Name)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkPool refuses a pool change of a volume that already holds data: the
+// stack's volumes of this Compose key (found by their ownership keys, not
+// by name) living in another pool and not in the new one. Switching would
+// give every slot an empty volume in the new pool and leave the data
+// behind; move_volumes moves between members, not pools.
+func (vi *volumeIndex) checkPool(v *model.Volume, pool string) error {
+	if v.External || pool == "" {
+		return nil
+	}
+	var held []model.VolumeState
+	for _, name := range sortedKeysOfSlice(vi.byName) {
+		for _, st := range vi.byName[name] {
+			if st.Config[model.KeyStack] == vi.stack.Name && st.Config[model.KeyVolume] == v.Name && st.Pool != pool && !vi.exists(st.Name, pool) {
+				held = append(held, st)
+			}
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(held, func(a, b model.VolumeState) int {
+		return cmp.Or(cmp.Compare(a.Pool, b.Pool), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Member, b.Member))
+	})
+	where := make([]string, len(held))
+	for i, st := range held {
+		where[i] = st.Name + onMember(st.Member) + " in pool " + st.Pool
+	}
+	first, target := held[0], ""
+	if first.Member != "" {
+		target = " --target " + first.Member
+	}
+	return &ConflictError{fmt.Errorf("volume %q is now asked for in storage pool %q, but its data lives in pool %q (%s); "+
+		"changing the pool would give the slots EMPTY volumes there and leave the data behind, so nothing was changed. "+
+		"Keep x-incus.pool: %s (or the root disk's pool it followed), or copy each volume yourself first, with its slot stopped "+
+		"(incus storage volume copy %s/%s %s/%s%s --project %s), apply again, and delete the old ones once the data is checked; "+
+		"move_volumes moves volumes between members, not pools",
+		v.Name, pool, first.Pool, strings.Join(where, ", "), first.Pool, first.Pool, first.Name, pool, first.Name, target, vi.stack.Name)}
+}
+
+// renamedMemberVolume finds a global service's per-member volume of
+// Compose key key that lives on member but belongs, by its ownership key,
+// to a member name no longer in the cluster: the member was renamed, and
+// the volume holds its data under the old name.
+func (vi *volumeIndex) renamedMemberVolume(key, service, pool, member string) (model.VolumeState, bool) {
+	for _, name := range sortedKeysOfSlice(vi.byName) {
+		for _, v := range vi.byName[name] {
+			owner := v.Config[model.KeyVolumeMember]
+			if _, in := vi.members[owner]; v.Config[model.KeyStack] == vi.stack.Name && v.Config[model.KeyVolume] == key &&
+				v.Config[model.KeyService] == service && v.Pool == pool && v.Member == member && owner != "" && owner != member && !in {
+				return v, true
+			}
+		}
+	}
+	return model.VolumeState{}, false
 }
 
 // locate returns the members holding a volume on a local pool, in name
@@ -108,6 +210,21 @@ func (vi *volumeIndex) locate(name, pool string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// movedFrom is the member the copy of a volume on member came from, when
+// that copy is a finished move (model.KeyMovedFrom) and its source still
+// exists; "" otherwise.
+func (vi *volumeIndex) movedFrom(name, pool, member string) string {
+	where := vi.locate(name, pool)
+	for _, v := range vi.byName[name] {
+		if v.Pool == pool && v.Member == member {
+			if from := v.Config[model.KeyMovedFrom]; from != "" && from != member && slices.Contains(where, from) {
+				return from
+			}
+		}
+	}
+	return ""
 }
 
 // exists reports whether the volume exists in the pool at all.
@@ -142,6 +259,13 @@ func (vi *volumeIndex) home(svc *model.Service, slot int, prefer string, eligibl
 		where := vi.locate(name, vi.pool(v))
 		if len(where) == 0 {
 			continue
+		}
+		// A finished move whose source was not deleted yet: the copy is
+		// the data (the move was asked for and completed).
+		for _, m := range where {
+			if vi.movedFrom(name, vi.pool(v), m) != "" {
+				return m, name
+			}
 		}
 		if prefer != "" && slices.Contains(where, prefer) {
 			return prefer, name

@@ -214,6 +214,20 @@ func TestVolumesBadInput(t *testing.T) {
 	badPool.Volumes = []model.Volume{{Name: "data", Pool: "nowhere"}}
 	external := stack(a)
 	external.Volumes = []model.Volume{{Name: "data", External: true, Incus: "legacy"}}
+	// data's slot 1 is the Incus volume data-1: an external one of that
+	// name, or a shared one (on a shared pool), would be the same volume.
+	c := svc("c", 1, "h")
+	c.Mounts = []model.Mount{{Type: model.MountVolume, Source: "old", Target: "/o"}}
+	slotClash := stack(a, c)
+	slotClash.Volumes = []model.Volume{{Name: "data"}, {Name: "old", External: true, Incus: "data-12"}}
+	g := svc("g", 0, "h")
+	g.Deploy.Mode = model.ModeGlobal
+	g.Mounts = a.Mounts
+	s1, s2 := svc("s1", 1, "h"), svc("s2", 1, "h")
+	s1.Mounts = []model.Mount{{Type: model.MountVolume, Source: "data-node2", Target: "/s"}}
+	s2.Mounts = s1.Mounts
+	memberClash := stack(g, s1, s2)
+	memberClash.Volumes = []model.Volume{{Name: "data"}, {Name: "data-node2", Pool: "remote"}}
 	for _, c := range []struct {
 		name      string
 		desired   *model.Stack
@@ -223,10 +237,15 @@ func TestVolumesBadInput(t *testing.T) {
 		{"shared on a local pool", shared, false, []string{`volume "data"`, "a, b", `pool "local"`, "ceph"}},
 		{"unknown volume", unknown, false, []string{`"data"`, "not defined"}},
 		{"unknown pool", badPool, false, []string{`pool "nowhere"`, "does not exist"}},
+		{"slot name clash", slotClash, false, []string{`volumes "old" and "data" would be the same Incus volume data-12`, `slot 12 of service a`, "rename one"}},
+		{"member name clash", memberClash, false, []string{`volumes "data-node2" and "data" would be the same Incus volume data-node2`, "member node2 of service g"}},
 		{"missing external", external, true, []string{`"legacy"`, "does not exist", "incus storage volume create local legacy --project demo"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := Plan(c.desired, volState(), Options{})
+			st := volState()
+			// The external data-12 exists: only the name clash is wrong.
+			st.Volumes = []model.VolumeState{{Name: "data-12", Project: stackName, Pool: "local", Member: "node1"}}
+			_, _, err := Plan(c.desired, st, Options{})
 			var se *SpecError
 			var nf *NotFoundError
 			if c.notFound && !errors.As(err, &nf) || !c.notFound && !errors.As(err, &se) {
@@ -241,12 +260,19 @@ func TestVolumesBadInput(t *testing.T) {
 	}
 }
 
+// movedCopy is a finished copy of a slot volume moved from member from.
+func movedCopy(name, member, from string) model.VolumeState {
+	v := slotVolume(name, member, "db", "1")
+	v.Config[model.KeyMovedFrom] = from
+	return v
+}
+
 // TestVolumesStaleCopyAfterCutShortMove: a move killed between copy and
-// delete leaves two copies; the slot runs with the one on an eligible
-// member, and the stale one is deleted only by a run that moves volumes.
+// delete leaves two copies; the slot runs with the finished copy, and the
+// stale source is deleted only by a run that moves volumes.
 func TestVolumesStaleCopyAfterCutShortMove(t *testing.T) {
 	st := volState()
-	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), movedCopy("data-1", "node2", "node1")}
 	desired := dbStack(1, "h")
 	desired.Services[0].Deploy.Placement.Constraints = []string{"node.hostname != node1"}
 	plan, res, err := Plan(desired, st, Options{})
@@ -277,11 +303,120 @@ func TestVolumesExternalPullsTheSlotHome(t *testing.T) {
 	wantSteps(t, plan, "replace db/1 db-1@node3 [volume legacy lives on node3] (db-1@node1) stop-first#1 sticky=legacy")
 
 	st.Instances = []model.Instance{inst("db-1", "db", 1, "node2", "h")}
-	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), slotVolume("data-1", "node2", "db", "1")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), movedCopy("data-1", "node2", "node1")}
 	plan, res, err := Plan(dbStack(1, "h"), st, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantSteps(t, plan, "keep db/1 db-1@node2")
 	wantWarning(t, res.Warnings, "data-1 has a stale copy on node1")
+}
+
+// TestVolumesUnfinishedCopyNeverWins: a same-named volume on another
+// member without the mark of a finished move (an interrupted copy, one
+// made by hand) is never taken for the data: a move onto it is refused
+// before anything changes, and no copy is deleted as stale.
+func TestVolumesUnfinishedCopyNeverWins(t *testing.T) {
+	st := volState()
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node1", "h")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1"), {Name: "data-1", Project: stackName, Pool: "local", Member: "node2"}}
+	desired := dbStack(1, "h")
+	desired.Services[0].Deploy.Placement.Constraints = []string{"node.hostname == node2"}
+	_, _, err := Plan(desired, st, Options{MoveVolumes: true})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a conflict, got %v (%T)", err, err)
+	}
+	for _, f := range []string{"data-1 cannot be moved from node1 to node2", "not a finished copy", "incus storage volume delete local data-1 --target node2 --project " + stackName} {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("%q lacks %q", err, f)
+		}
+	}
+	// The slot where its data is: the other copy is reported, not deleted.
+	plan, res, err := Plan(dbStack(1, "h"), st, Options{MoveVolumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSteps(t, plan, "keep db/1 db-1@node1")
+	wantWarning(t, res.Warnings, "not a finished copy of the one on node2", "neither is deleted")
+}
+
+// TestVolumesPoolChangeRefused: a volume whose data lives in one pool is
+// not silently replaced by an empty one in another, whether x-incus.pool
+// changed or the root pool it followed did; once no data is left behind
+// (moved by hand), the new pool is used.
+func TestVolumesPoolChangeRefused(t *testing.T) {
+	st := volState()
+	st.Instances = []model.Instance{inst("db-1", "db", 1, "node1", "h")}
+	st.Volumes = []model.VolumeState{slotVolume("data-1", "node1", "db", "1")}
+	for _, c := range []struct {
+		name    string
+		desired *model.Stack
+		state   func(*model.ClusterState)
+	}{
+		{"x-incus.pool", dbStack(1, "h", model.Volume{Name: "data", Pool: "remote"}), func(*model.ClusterState) {}},
+		{"root pool", dbStack(1, "h"), func(s *model.ClusterState) { s.RootPool = "remote" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := *st
+			c.state(&s)
+			_, _, err := Plan(c.desired, &s, Options{ForceRecreate: true, MoveVolumes: true})
+			var ce *ConflictError
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a conflict, got %v (%T)", err, err)
+			}
+			for _, f := range []string{`volume "data" is now asked for in storage pool "remote"`, `lives in pool "local" (data-1 on node1 in pool local)`,
+				"incus storage volume copy local/data-1 remote/data-1 --target node1 --project " + stackName} {
+				if !strings.Contains(err.Error(), f) {
+					t.Errorf("%q lacks %q", err, f)
+				}
+			}
+		})
+	}
+	moved := *st
+	moved.Volumes = append(moved.Volumes, model.VolumeState{Name: "data-1", Project: stackName, Pool: "remote", Config: st.Volumes[0].Config})
+	if _, _, err := Plan(dbStack(1, "h", model.Volume{Name: "data", Pool: "remote"}), &moved, Options{}); err != nil {
+		t.Errorf("with the data in the new pool: %v", err)
+	}
+}
+
+// TestVolumesRenamedMemberKeepsItsData: node3 was renamed from old3; its
+// global volume data-old3 (owner key old3) lives on node3. The slot on
+// node3 is not given an empty data-node3 beside it (conflict naming the
+// rename to make), and prune_volumes never deletes it.
+func TestVolumesRenamedMemberKeepsItsData(t *testing.T) {
+	g := svc("g", 0, "h")
+	g.Deploy.Mode = model.ModeGlobal
+	g.Mounts = []model.Mount{{Type: model.MountVolume, Source: "data", Target: "/d"}}
+	desired := stack(g)
+	desired.Volumes = []model.Volume{{Name: "data"}}
+	st := volState()
+	for _, m := range []string{"node1", "node2"} {
+		st.Volumes = append(st.Volumes, model.VolumeState{Name: "data-" + m, Project: stackName, Pool: "local", Member: m,
+			Config: map[string]string{model.KeyStack: stackName, model.KeyVolume: "data", model.KeyService: "g", model.KeyVolumeMember: m}})
+	}
+	st.Volumes = append(st.Volumes, model.VolumeState{Name: "data-old3", Project: stackName, Pool: "local", Member: "node3",
+		Config: map[string]string{model.KeyStack: stackName, model.KeyVolume: "data", model.KeyService: "g", model.KeyVolumeMember: "old3"}})
+	_, _, err := Plan(desired, st, Options{PruneVolumes: true})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a conflict, got %v (%T)", err, err)
+	}
+	for _, f := range []string{"volume data-old3 there holds the data of old3", "incus storage volume rename local data-old3 data-node3 --target node3 --project " + stackName} {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("%q lacks %q", err, f)
+		}
+	}
+	// The service gone: its volumes are orphans, but the renamed
+	// member's one is not pruned.
+	plan, res, err := Plan(stack(), st, Options{PruneVolumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Steps {
+		if s.Op == model.OpVolumeDelete && s.Volume == "data-old3" {
+			t.Errorf("the renamed member's volume is pruned: %+v", s)
+		}
+	}
+	wantWarning(t, res.Warnings, "data-old3 on node3 belongs to member old3", "kept, even with prune_volumes")
 }
