@@ -21,9 +21,13 @@ import (
 // them), is restarted as its restart_policy allows (condition, delay,
 // max_attempts, window), and rejoins the names only once its check passes.
 
-// healthTick is how often the loop looks for probes that are due; probes
-// themselves follow each check's interval.
-const healthTick = time.Second
+// healthTick is how often the loop looks for probes that are due (probes
+// themselves follow each check's interval); the replica list, one request,
+// is read again only every listRefresh.
+const (
+	healthTick  = 250 * time.Millisecond
+	listRefresh = 2 * time.Second
+)
 
 // specRefresh is how often the loop re-reads the deployed spec (the
 // checks and restart policies it runs).
@@ -34,6 +38,8 @@ type healthWatch struct {
 	client   *incus.Client
 	spec     *model.Stack
 	specRead time.Time
+	listed   []incus.Replica
+	listRead time.Time
 	replicas map[string]*health.Replica  // by instance
 	restarts map[string]*health.Restarts // by instance
 	since    map[string]time.Time        // unhealthy since, by instance
@@ -76,10 +82,14 @@ func (h *healthWatch) round(ctx context.Context) {
 		}
 		h.specRead = now
 	}
-	reps, err := h.client.Replicas(ctx, h.w.stack)
-	if err != nil {
-		return
+	if now.Sub(h.listRead) > listRefresh {
+		reps, err := h.client.Replicas(ctx, h.w.stack)
+		if err != nil {
+			return
+		}
+		h.listed, h.listRead = reps, now
 	}
+	reps := h.listed
 	exists := map[string]bool{}
 	seen := map[string]bool{} // running, with a check to run
 	var due []incus.Replica
@@ -168,6 +178,7 @@ func (h *healthWatch) act(ctx context.Context, r incus.Replica, now time.Time) {
 			h.w.kicks.kick("replica " + r.Name + " " + tr.State) // the names follow
 		}
 		r.Health = tr.State
+		h.listRead = time.Time{} // read the recorded state back next round
 	}
 	if r.Health != health.Unhealthy {
 		delete(h.since, r.Name)
@@ -202,6 +213,7 @@ func (h *healthWatch) act(ctx context.Context, r incus.Replica, now time.Time) {
 			return
 		}
 		h.w.logf("health: restarted %s (restart %d)", r.Name, len(rs.At))
+		h.listRead = time.Time{}
 	}
 }
 
