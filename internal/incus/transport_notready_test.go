@@ -92,7 +92,8 @@ func TestRequestsWaitForAStartingMember(t *testing.T) {
 // cannot be rewound is not sent twice.
 func TestRequestsGiveUpOnAMemberThatStaysUnready(t *testing.T) {
 	defer func(w, p, c time.Duration) { notReadyWait, notReadyPause, notReadyCooloff = w, p, c }(notReadyWait, notReadyPause, notReadyCooloff)
-	notReadyWait, notReadyPause, notReadyCooloff = 20*time.Millisecond, time.Millisecond, 200*time.Millisecond
+	// A wait long enough for several sends even on a loaded machine.
+	notReadyWait, notReadyPause, notReadyCooloff = 200*time.Millisecond, time.Millisecond, 300*time.Millisecond
 
 	tr, seen := startingMember(t, 1_000_000)
 	get := request{method: "GET", path: "/1.0/instances/db-1"}
@@ -108,7 +109,7 @@ func TestRequestsGiveUpOnAMemberThatStaysUnready(t *testing.T) {
 	if _, _, err := tr.do(context.Background(), get); !isNotReady(err) || len(seen()) != waited+1 {
 		t.Fatalf("right after a wait ran out: err %v after %d more sends; want the answer after 1", err, len(seen())-waited)
 	}
-	time.Sleep(notReadyCooloff)
+	time.Sleep(notReadyCooloff + 100*time.Millisecond) // past it, whatever the scheduler does
 	_, _, _ = tr.do(context.Background(), get)
 	if again := len(seen()) - waited - 1; again < 2 {
 		t.Fatalf("after the cool-off: sent %d times; want a wait again", again)
