@@ -48,6 +48,7 @@ func stackCommand() *cli.Command {
 					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
 				}},
 			stackWatchCommand(deployFlags), // cli_stack_watch.go
+			stackLsCommand(),               // cli_stack_day2.go
 		},
 	}
 }
