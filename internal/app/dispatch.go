@@ -27,6 +27,7 @@ var handlers = map[string]handler{
 
 	// Day-2 operations (stack_list.go, stack_exec.go, stack_logs.go, stack_config.go).
 	"stack.list": stackList,
+	"stack.exec": stackExec,
 
 	// Cluster membership (cluster_member_*.go).
 	"cluster.member.present":  clusterMemberPresent,
