@@ -50,6 +50,7 @@ func stackCommand() *cli.Command {
 			stackWatchCommand(deployFlags), // cli_stack_watch.go
 			stackLsCommand(),               // cli_stack_day2.go
 			stackExecCommand(),
+			stackLogsCommand(),
 		},
 	}
 }

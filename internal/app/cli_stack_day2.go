@@ -88,3 +88,58 @@ func stackExecCLI(c *cli.Context) error {
 }
 
 func noHuman(*cli.Context, protocol.Response) {}
+
+func stackLogsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "show the console output (stdout and stderr of the main process) of a stack's replicas, prefixed like Compose",
+		ArgsUsage: "[SERVICE|SERVICE.SLOT|INSTANCE...]",
+		Description: "Reads each replica's console log through Incus, whichever member runs it. Incus keeps the newest\n" +
+			"128 KiB of each and no time per line: the history is shown replica after replica (service, slot\n" +
+			"order); --follow then polls every 0.5 s and shows new lines in the order seen, stamped with the\n" +
+			"time they were read, picking up replicas created later and dropping removed ones.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "stack name"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines until interrupted"},
+			&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last `N` lines of each replica's history (-1: all)"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show when --follow read each line (\"-\" for history lines, which have no time)"},
+			&cli.StringFlag{Name: "since", Usage: "RFC 3339 `TIME` or duration (10m): history only of replicas started since then; with --follow, new lines from then on"},
+			jsonFlag,
+		},
+		Action: stackLogsCLI,
+	}
+}
+
+func stackLogsCLI(c *cli.Context) error {
+	params := map[string]any{"name": c.String("name")}
+	if args := c.Args().Slice(); len(args) > 0 {
+		params["targets"] = args
+	}
+	if n := c.Int("tail"); n >= 0 {
+		params["tail"] = n
+	}
+	if s := c.String("since"); s != "" {
+		params["since"] = s
+	}
+	printer := &logPrinter{w: c.App.Writer, timestamps: c.Bool("timestamps")}
+	if c.Bool("follow") {
+		req := request("stack.logs", false, params)
+		if s := c.String("socket"); s != "" {
+			req.Connection = &protocol.Connection{Socket: s}
+		}
+		if err := followLogs(c.Context, &req, printer, c.App.ErrWriter); err != nil {
+			return render(c, failure("stack.logs", toProtocolError(err)), noHuman)
+		}
+		return nil
+	}
+	resp := runRequest(c, request("stack.logs", false, params))
+	if c.Bool("json") || resp.Error != nil {
+		return render(c, resp, noHuman)
+	}
+	for _, w := range resp.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+	}
+	lines, _ := resp.Fields["lines"].([]logLine)
+	printer.print(lines)
+	return nil
+}

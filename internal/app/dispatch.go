@@ -28,6 +28,7 @@ var handlers = map[string]handler{
 	// Day-2 operations (stack_list.go, stack_exec.go, stack_logs.go, stack_config.go).
 	"stack.list": stackList,
 	"stack.exec": stackExec,
+	"stack.logs": stackLogs,
 
 	// Cluster membership (cluster_member_*.go).
 	"cluster.member.present":  clusterMemberPresent,
