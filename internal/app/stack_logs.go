@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"sort"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
