@@ -51,6 +51,7 @@ func stackCommand() *cli.Command {
 			stackLsCommand(),               // cli_stack_day2.go
 			stackExecCommand(),
 			stackLogsCommand(),
+			stackConfigCommand(),
 		},
 	}
 }

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -141,5 +143,65 @@ func stackLogsCLI(c *cli.Context) error {
 	}
 	lines, _ := resp.Fields["lines"].([]logLine)
 	printer.print(lines)
+	return nil
+}
+
+func stackConfigCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "config",
+		Usage: "print the resolved model incus-fleet deploys (JSON), or with --hash each service's config hash",
+		Description: "Loads the project exactly as `stack up` does (interpolation, profiles, overrides, bundle); reads nothing\n" +
+			"from Incus. The hash is what change detection compares: every instance records HASH@IMAGE-FINGERPRINT in\n" +
+			"user.fleet.hash, and `stack up` replaces a slot whose HASH differs (or whose image moved). deploy.replicas,\n" +
+			"deploy.labels, depends_on, profiles, scale, build and pull_policy are not part of it.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose `FILE` (repeatable; later files override earlier)"},
+			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "stack name (default: the project directory's name)"},
+			&cli.StringFlag{Name: "project-dir", Usage: "project directory (default: the first file's directory)"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "interpolation variable `KEY=VALUE` (repeatable)"},
+			&cli.StringSliceFlag{Name: "profile", Usage: "compose profile to enable (repeatable)"},
+			&cli.StringFlag{Name: "bundle", Usage: "read a bundle `FILE` (from `bundle create`) instead of compose files"},
+			&cli.StringFlag{Name: "hash", Usage: "print \"SERVICE HASH\" lines for `SERVICES` (comma-separated, or '*' for all)"},
+			jsonFlag,
+		},
+		Action: stackConfigCLI,
+	}
+}
+
+func stackConfigCLI(c *cli.Context) error {
+	params := composeDeployParams(c) // cli_stack.go: the same input as stack up
+	resp := runRequest(c, request("stack.config", false, params))
+	if c.Bool("json") || resp.Error != nil {
+		return render(c, resp, noHuman)
+	}
+	for _, w := range resp.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+	}
+	hashes, _ := resp.Fields["hashes"].(map[string]string)
+	sel := c.String("hash")
+	if sel == "" {
+		data, err := json.MarshalIndent(resp.Fields["model"], "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "%s\n", data)
+		return nil
+	}
+	names := []string{}
+	if sel == "*" {
+		for name := range hashes {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+	} else {
+		names = strings.Split(sel, ",")
+	}
+	for _, name := range names {
+		h, ok := hashes[name]
+		if !ok {
+			return render(c, failure("stack.config", protocol.Errorf(protocol.CodeNotFound, "no service %q in the project (--hash takes service names, comma-separated, or '*')", name)), noHuman)
+		}
+		fmt.Fprintf(c.App.Writer, "%s %s\n", name, h)
+	}
 	return nil
 }

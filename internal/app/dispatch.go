@@ -26,9 +26,10 @@ var handlers = map[string]handler{
 	"stack.rollback":   stackRollback,
 
 	// Day-2 operations (stack_list.go, stack_exec.go, stack_logs.go, stack_config.go).
-	"stack.list": stackList,
-	"stack.exec": stackExec,
-	"stack.logs": stackLogs,
+	"stack.list":   stackList,
+	"stack.exec":   stackExec,
+	"stack.logs":   stackLogs,
+	"stack.config": stackConfig,
 
 	// Cluster membership (cluster_member_*.go).
 	"cluster.member.present":  clusterMemberPresent,
