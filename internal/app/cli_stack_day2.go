@@ -96,16 +96,16 @@ func stackLogsCommand() *cli.Command {
 		Name:      "logs",
 		Usage:     "show the console output (stdout and stderr of the main process) of a stack's replicas, prefixed like Compose",
 		ArgsUsage: "[SERVICE|SERVICE.SLOT|INSTANCE...]",
-		Description: "Reads each replica's console log through Incus, whichever member runs it. Incus keeps the newest\n" +
-			"128 KiB of each and no time per line: the history is shown replica after replica (service, slot\n" +
-			"order); --follow then polls every 0.5 s and shows new lines in the order seen, stamped with the\n" +
-			"time they were read, picking up replicas created later and dropping removed ones.",
+		Description: "Incus 6.0 hands a container's console buffer (its newest 128 KiB) to the first reader and clears it,\n" +
+			"so each read moves it into a journal in the replica (/.incus-fleet-console) with the time drained, and reads\n" +
+			"the journal: readers see the same lines, merged across members by that time. --follow polls every 0.5 s and\n" +
+			"picks up replicas created later, dropping removed ones. Limits: README, Day-2 operations.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "stack name"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines until interrupted"},
 			&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last `N` lines of each replica's history (-1: all)"},
-			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show when --follow read each line (\"-\" for history lines, which have no time)"},
-			&cli.StringFlag{Name: "since", Usage: "RFC 3339 `TIME` or duration (10m): history only of replicas started since then; with --follow, new lines from then on"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show when each line was drained from the console buffer"},
+			&cli.StringFlag{Name: "since", Usage: "only lines drained since `TIME` (RFC 3339, or a duration such as 10m)"},
 			jsonFlag,
 		},
 		Action: stackLogsCLI,
