@@ -52,6 +52,7 @@ func stackCommand() *cli.Command {
 			stackExecCommand(),
 			stackLogsCommand(),
 			stackConfigCommand(),
+			stackScaleCommand(),
 		},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -204,4 +205,37 @@ func stackConfigCLI(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s %s\n", name, h)
 	}
 	return nil
+}
+
+func stackScaleCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "scale",
+		Usage:     "set the replicas of services of a deployed stack (the Compose file wins again on the next `stack up`)",
+		ArgsUsage: "SERVICE=N [SERVICE=N...]",
+		Description: "As `docker service scale`: the deployed spec is changed and reconciled, so `stack ps`, `stack ls` and\n" +
+			"`stack watch` keep the new count; no running slot is replaced (replicas are not part of the config hash).\n" +
+			"As in Swarm, the next `stack up` deploys the Compose file's replicas again: edit the file to keep a scale.\n" +
+			"--dry-run shows the plan.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "stack name"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "plan only"},
+			jsonFlag,
+		},
+		Action: func(c *cli.Context) error {
+			replicas := map[string]any{}
+			for _, arg := range c.Args().Slice() {
+				name, n, ok := strings.Cut(arg, "=")
+				v, err := strconv.Atoi(n)
+				if !ok || name == "" || err != nil {
+					return render(c, failure("stack.scale", protocol.Invalid("args", "%q is not SERVICE=N (e.g. web=5)", arg)), noHuman)
+				}
+				replicas[name] = v
+			}
+			if len(replicas) == 0 {
+				return render(c, failure("stack.scale", protocol.Invalid("args", "give at least one SERVICE=N (e.g. web=5)")), noHuman)
+			}
+			resp := runRequest(c, request("stack.scale", c.Bool("dry-run"), map[string]any{"name": c.String("name"), "replicas": replicas}))
+			return render(c, resp, printPlan)
+		},
+	}
 }

@@ -30,6 +30,7 @@ var handlers = map[string]handler{
 	"stack.exec":   stackExec,
 	"stack.logs":   stackLogs,
 	"stack.config": stackConfig,
+	"stack.scale":  stackScale,
 
 	// Cluster membership (cluster_member_*.go).
 	"cluster.member.present":  clusterMemberPresent,
