@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,12 +54,14 @@ func stackExecCommand() *cli.Command {
 		Name:      "exec",
 		Usage:     "run a command in one replica (slot 1 unless SERVICE.SLOT); its stdout, stderr and exit code pass through",
 		ArgsUsage: "SERVICE[.SLOT]|INSTANCE -- CMD [ARG...]",
-		Description: "The command runs without a terminal or stdin. Incus records its output, which is printed when it ends\n" +
-			"(up to 64 KiB per stream). The exit status is the command's own; an incus-fleet failure exits with\n" +
-			"the protocol's status and an error on stderr.",
+		Description: "The command runs without a terminal; its stdout and stderr stream back as they come, kept apart.\n" +
+			"-i feeds this process's stdin to it (else it reads end of input at once). The exit status is the command's\n" +
+			"own; an incus-fleet failure exits with the protocol's status and an error on stderr. With --json the\n" +
+			"output is recorded by Incus instead and returned in the response when the command ends (64 KiB per stream).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Required: true, Usage: "stack name"},
-			&cli.Float64Flag{Name: "timeout", Value: 300, Usage: "`SECONDS` to wait for the command; one still running then is cancelled (exit -1)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "feed stdin to the command"},
+			&cli.Float64Flag{Name: "timeout", Value: 300, Usage: "with --json: `SECONDS` to wait for the command; one still running then is cancelled (exit -1)"},
 			jsonFlag,
 		},
 		Action: stackExecCLI,
@@ -75,8 +79,11 @@ func stackExecCLI(c *cli.Context) error {
 	if len(args) < 2 {
 		return render(c, failure("stack.exec", protocol.Invalid("args", "give the replica and a command: stack exec -n STACK SERVICE[.SLOT] -- CMD [ARG...]")), noHuman)
 	}
-	resp := runRequest(c, request("stack.exec", false, map[string]any{
-		"name": c.String("name"), "target": args[0], "command": args[1:], "timeout": c.Float64("timeout")}))
+	params := map[string]any{"name": c.String("name"), "target": args[0], "command": args[1:], "timeout": c.Float64("timeout")}
+	if !c.Bool("json") {
+		return execStreamCLI(c, params)
+	}
+	resp := runRequest(c, request("stack.exec", false, params))
 	if c.Bool("json") || resp.Error != nil {
 		return render(c, resp, noHuman)
 	}
@@ -238,4 +245,30 @@ func stackScaleCommand() *cli.Command {
 			return render(c, resp, printPlan)
 		},
 	}
+}
+
+// execStreamCLI streams the command's output (stack_exec.go: execStream);
+// the request is validated against the stack.exec schema first.
+func execStreamCLI(c *cli.Context, params map[string]any) error {
+	req := request("stack.exec", false, params)
+	if s := c.String("socket"); s != "" {
+		req.Connection = &protocol.Connection{Socket: s}
+	}
+	data, _ := json.Marshal(req)
+	decoded, perr := protocol.Decode(bytes.NewReader(data))
+	if perr != nil {
+		return render(c, failure("stack.exec", perr), noHuman)
+	}
+	var stdin io.Reader
+	if c.Bool("interactive") {
+		stdin = c.App.Reader
+	}
+	code, err := execStream(c.Context, decoded, stdin, c.App.Writer, c.App.ErrWriter)
+	if err != nil {
+		return render(c, failure("stack.exec", toProtocolError(err)), noHuman)
+	}
+	if code != 0 {
+		return exitError{code}
+	}
+	return nil
 }

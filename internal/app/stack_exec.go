@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,26 @@ func stackExec(ctx context.Context, e *env, req *protocol.Request) (protocol.Res
 	resp.Set("stdout", res.Stdout)
 	resp.Set("stderr", res.Stderr)
 	return resp, nil
+}
+
+// execStream is `stack exec` without --json: the command's stdout and
+// stderr stream to the writers as they come (no size limit) and stdin is
+// fed to it; it returns the command's exit code.
+func execStream(ctx context.Context, req *protocol.Request, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	var p stackExecParams
+	c, err := decodeAndConnect(ctx, req, &p)
+	if err != nil {
+		return -1, err
+	}
+	in, err := resolveReplica(ctx, c, p.Name, p.Target)
+	if err != nil {
+		return -1, err
+	}
+	if in.Status != "Running" {
+		return -1, fmt.Errorf("%s (%s of stack %s) is %s, not running; start it with `stack up` or pick another slot: %w",
+			in.Name, p.Target, p.Name, in.Status, incus.ErrConflict)
+	}
+	return c.ExecStream(ctx, p.Name, in.Name, p.Command, stdin, stdout, stderr)
 }
 
 // resolveReplica finds the instance a target names: SERVICE (slot 1),

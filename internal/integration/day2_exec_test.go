@@ -30,6 +30,20 @@ func TestStackExec(t *testing.T) {
 	if code != 0 || out.String() != "web-1\n" {
 		t.Errorf("exec web: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
+	// Output streams without the 64 KiB bound of recorded output, and -i
+	// feeds stdin.
+	out.Reset()
+	errOut.Reset()
+	code = app.Main([]string{"incus-fleet", "stack", "exec", "-n", stack, "web.2", "--", "seq", "1", "20000"}, strings.NewReader(""), &out, &errOut)
+	if lines := strings.Count(out.String(), "\n"); code != 0 || lines != 20000 || !strings.HasSuffix(out.String(), "\n20000\n") {
+		t.Errorf("exec seq 1 20000: exit %d, %d lines (%d bytes), stderr %q", code, lines, out.Len(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code = app.Main([]string{"incus-fleet", "stack", "exec", "-i", "-n", stack, "web", "--", "sh", "-c", "tr a-z A-Z; exit 4"}, strings.NewReader("from stdin\n"), &out, &errOut)
+	if code != 4 || out.String() != "FROM STDIN\n" {
+		t.Errorf("exec -i: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
 	// The protocol action: result true, the command's exit code in the response.
 	r := call(t, "stack.exec", false, map[string]any{"name": stack, "target": "web-1", "command": []string{"sh", "-c", "echo x; exit 7"}}).mustSucceed(t)
 	var body struct {
