@@ -19,6 +19,9 @@ type stackLogsParams struct {
 	Since   string   `json:"since"`   // RFC 3339 time or a Go duration before now
 }
 
+// replicaReadTimeout bounds reading one replica's console and journal.
+const replicaReadTimeout = 10 * time.Second
+
 // logLine is one line of a replica's console output, with the time
 // incus-fleet moved it from the console buffer into the journal.
 type logLine struct {
@@ -156,6 +159,10 @@ func (lr *logReader) history(ctx context.Context) ([]logLine, error) {
 // (drainConsole), reads the journal and returns the lines not returned
 // before (all of them the first time; all again if it was cut).
 func (lr *logReader) readNew(ctx context.Context, in incus.OwnedInstance) ([]logLine, error) {
+	// One replica that does not answer (a container stuck in a failed
+	// stop made Incus's file API hang on the bed) must not stall the rest.
+	ctx, cancel := context.WithTimeout(ctx, replicaReadTimeout)
+	defer cancel()
 	_, svc, slot, _ := in.Owned()
 	r := lr.seen[in.Name]
 	if r == nil {
@@ -170,6 +177,9 @@ func (lr *logReader) readNew(ctx context.Context, in incus.OwnedInstance) ([]log
 		data, err = nil, nil
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s (%s on %s) did not answer within %s; its lines are left out: %v", r.label, in.Name, in.Member, replicaReadTimeout, err)
+		}
 		return nil, err
 	}
 	all := parseJournal(data)
