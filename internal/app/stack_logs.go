@@ -169,8 +169,13 @@ func (lr *logReader) readNew(ctx context.Context, in incus.OwnedInstance) ([]log
 		r = &replicaLog{inst: in, label: fmt.Sprintf("%s.%d", svc, slot)}
 		lr.seen[in.Name] = r
 	}
-	if err := drainConsole(ctx, lr.c, lr.p.Name, in.Name, time.Now()); err != nil {
-		lr.warn(err.Error()) // a stopped replica: its journal still reads
+	// Only a running container's console is a buffer that a read clears:
+	// a stopped one answers with its whole console.log each time, which
+	// would be appended again and again.
+	if in.Status == "Running" {
+		if err := drainConsole(ctx, lr.c, lr.p.Name, in.Name, time.Now()); err != nil {
+			lr.warn(err.Error()) // its journal still reads
+		}
 	}
 	data, _, err := lr.c.ReadFile(ctx, lr.p.Name, in.Name, journalPath)
 	if errors.Is(err, incus.ErrNotFound) {

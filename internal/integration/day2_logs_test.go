@@ -49,6 +49,17 @@ func TestStackLogs(t *testing.T) {
 	if _, again := cliOut(t, "stack", "logs", "-n", stack); !containsAll(again, want) {
 		t.Errorf("second read lost lines:\n%s", again)
 	}
+	// A stopped replica's lines are still there, once: Incus answers a
+	// stopped container's console read with its whole console.log, every
+	// time, so it must not be drained into the journal again.
+	if err := srv.UseProject(stack).SetInstanceState("web-3", "stop"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, again := cliOut(t, "stack", "logs", "-n", stack, "web.3"); strings.Count(again, "out from web-3") != 1 {
+			t.Errorf("read %d of stopped web.3: want its line once:\n%s", i+1, again)
+		}
+	}
 	// --tail 1 per replica, and a target selects one replica.
 	_, out = cliOut(t, "stack", "logs", "-n", stack, "--tail", "1", "web.2")
 	if strings.TrimSpace(out) != "web.2 | err from web-2" {
