@@ -49,6 +49,11 @@ func stackCommand() *cli.Command {
 					return render(c, runRequest(c, request("stack.rollback", c.Bool("dry-run"), map[string]any{"name": c.String("name")})), printPlan)
 				}},
 			stackWatchCommand(deployFlags), // cli_stack_watch.go
+			stackLsCommand(),               // cli_stack_day2.go
+			stackExecCommand(),
+			stackLogsCommand(),
+			stackConfigCommand(),
+			stackScaleCommand(),
 		},
 	}
 }

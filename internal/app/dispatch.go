@@ -25,6 +25,13 @@ var handlers = map[string]handler{
 	"stack.status":     stackStatus,
 	"stack.rollback":   stackRollback,
 
+	// Day-2 operations (stack_list.go, stack_exec.go, stack_logs.go, stack_config.go).
+	"stack.list":   stackList,
+	"stack.exec":   stackExec,
+	"stack.logs":   stackLogs,
+	"stack.config": stackConfig,
+	"stack.scale":  stackScale,
+
 	// Cluster membership (cluster_member_*.go).
 	"cluster.member.present":  clusterMemberPresent,
 	"cluster.member.absent":   clusterMemberAbsent,

@@ -798,3 +798,77 @@ def rollback(name, test=None, connection=None):
               - name: web
     """
     return call("stack.rollback", {"name": name}, test, connection)
+
+
+# -- day-2 operations (stack.list, stack.status, stack.logs) ----------------
+
+
+def stack_ls(connection=None):
+    """
+    Every stack on the cluster with its services, running/desired replicas,
+    update state (ok, updating, paused, rolled_back, rollback_failed) and last
+    change time (``stack.list``; a constant number of Incus requests).
+
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.stack_ls
+    """
+    return call("stack.list", {}, False, connection)
+
+
+def stack_ps(name, connection=None):
+    """
+    The instances of stack NAME: service, slot, member, state, config hash
+    (``stack.status``; the same as ``stack_status``, under Docker's verb).
+
+    name
+        stack name
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.stack_ps web
+    """
+    return call("stack.status", {"name": name}, False, connection)
+
+
+def stack_logs(name, targets=None, tail=None, since=None, connection=None):
+    """
+    The console output (stdout and stderr of the main process) of the
+    replicas of stack NAME, merged in time order; no follow (``stack.logs``).
+    Each line has ``replica`` (SERVICE.SLOT), ``instance``, ``member``,
+    ``time`` and ``line``.
+
+    name
+        stack name
+    targets
+        list of service names, SERVICE.SLOT or instance names; default: all
+    tail
+        only the last N lines of each replica
+    since
+        RFC 3339 time or duration (``10m``): only lines drained since then
+    connection
+        protocol connection dict; default: ``incus_fleet.connection``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 incus_fleet.stack_logs web targets='[api]' tail=20
+    """
+    params = {"name": name}
+    if targets:
+        params["targets"] = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if tail is not None:
+        params["tail"] = int(tail)
+    if since:
+        params["since"] = since
+    return call("stack.logs", params, False, connection)

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/incus-fleet/incus-fleet/internal/protocol"
+)
+
+// stackConfigParams name a Compose project the way stack.present does.
+type stackConfigParams struct {
+	Name         string            `json:"name"`
+	ComposeFiles []string          `json:"compose_files"`
+	ComposeYAML  string            `json:"compose_yaml"`
+	Bundle       string            `json:"bundle"`
+	ProjectDir   string            `json:"project_dir"`
+	Env          map[string]string `json:"env"`
+	Profiles     []string          `json:"profiles"`
+	Services     []string          `json:"services"`
+}
+
+// stackConfig loads a project exactly as stack.present does (interpolation,
+// profiles, overrides, bundle) and returns the resolved model and each
+// service's config hash: the part of the hash recorded on every instance
+// (user.fleet.hash = HASH@IMAGE-FINGERPRINT) that change detection
+// compares; a different hash replaces the slot (config_changed). It reads
+// nothing from Incus.
+func stackConfig(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
+	var p stackConfigParams
+	if err := protocol.DecodeParams(req, &p); err != nil {
+		return protocol.Response{}, err
+	}
+	pp := stackPresentParams{Name: p.Name, ComposeFiles: p.ComposeFiles, ComposeYAML: p.ComposeYAML, Bundle: p.Bundle,
+		ProjectDir: p.ProjectDir, Env: p.Env, Profiles: p.Profiles, Services: p.Services}
+	if err := pp.check(true); err != nil {
+		return protocol.Response{}, err
+	}
+	stack, err := pp.loadStack(ctx, true)
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	hashes := map[string]string{}
+	names := make([]string, 0, len(stack.Services))
+	for _, svc := range stack.Services {
+		hashes[svc.Name] = svc.Hash
+		names = append(names, svc.Name)
+	}
+	sort.Strings(names)
+	resp := protocol.Response{Result: protocol.True(), Warnings: stack.Warnings,
+		Comment: fmt.Sprintf("stack %s: %d services", stack.Name, len(names))}
+	resp.Set("stack", stack.Name)
+	resp.Set("hashes", hashes)
+	resp.Set("model", stack) // secrets are never serialised (model.Service)
+	return resp, nil
+}
