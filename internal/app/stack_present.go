@@ -11,6 +11,7 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
 type stackPresentParams struct {
@@ -259,7 +260,13 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	} else if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
 		files = append(files, hosts)
 	}
-	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
+	err = a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
+	if incus.IsRunError(err) {
+		// The spec cannot run (unknown user, does not start): the new
+		// version is at fault, so an update stops at it for good.
+		return &rollout.GateError{Err: err}
+	}
+	return err
 }
 
 func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {

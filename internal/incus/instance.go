@@ -3,6 +3,7 @@ package incus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -69,7 +70,10 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	}
 	crashpoint.Hit("created-not-started")
 	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
-		return err
+		if clusterFault(ctx, err) {
+			return err
+		}
+		return &RunError{fmt.Errorf("%s does not start: %w", post.Name, err)}
 	}
 	crashpoint.Hit("started")
 	return nil
@@ -77,7 +81,22 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 
 // StopAndDelete stops an instance (forcefully: the plan already decided it
 // goes) and deletes it. A missing instance counts as deleted.
+//
+// A container whose main process keeps exiting flaps: Incus restarts it
+// (boot.autorestart) until it gives up, so between our read, stop and
+// delete it may have stopped by itself ("The instance is already stopped")
+// or started again ("Instance is running"). Both mean: look again.
 func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		err := c.stopAndDeleteOnce(ctx, stack, name)
+		if err == nil || attempt == attempts || !flapped(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (c *Client) stopAndDeleteOnce(ctx context.Context, stack, name string) error {
 	var inst Instance
 	if _, err := c.call(ctx, http.MethodGet, instancePath(name), Scope{Project: stack}, nil, &inst); err != nil {
 		if err = classify(err, "read %s", name); isNotFound(err) {
