@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loopCompose: 2 replicas of one service that rolls back on failure, in
@@ -53,8 +54,8 @@ func instanceBirths(t *testing.T, srv *bedClient, project string) string {
 // once, whose state Incus answers with "Invalid PID") fails its update in
 // both update orders; failure_action rollback rolls the stack back once.
 // The same spec applied again, three times (each is what a `stack watch`
-// resync runs), answers rolled_back and replaces nothing; a changed spec
-// then updates normally.
+// resync runs), and a `stack watch` with a 1 s resync, answer rolled_back
+// and replace nothing; a changed spec then updates normally.
 func TestVersionFailureRollsBackOnce(t *testing.T) {
 	srv := testbed(t)
 	for _, order := range []string{"stop-first", "start-first"} {
@@ -87,6 +88,16 @@ func TestVersionFailureRollsBackOnce(t *testing.T) {
 					if len(r.Changes) != 0 {
 						t.Errorf("re-apply %d reports changes: %s", i+1, r.Raw)
 					}
+				}
+				// A watch on the same spec: its start reconcile and two
+				// periodic resyncs change nothing either.
+				w := startWatch(t, stack, writeCompose(t, broken), "--resync", "1s")
+				waitFor(t, 60*time.Second, "three reconciles", func() (bool, string) {
+					return strings.Count(w.log(), "failed after") >= 3, w.log()
+				})
+				w.stop(t)
+				if log := w.log(); strings.Count(log, ": rolled_back: ") != strings.Count(log, "failed after") || strings.Contains(log, "rolling back") {
+					t.Errorf("a watch resync did more than answer rolled_back:\n%s", log)
 				}
 				if got := instanceBirths(t, srv, stack); got != births {
 					t.Errorf("re-applying the rolled-back spec replaced instances:\nbefore:\n%s\nafter:\n%s", births, got)
