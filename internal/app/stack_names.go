@@ -218,6 +218,12 @@ func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 		if err != nil {
 			return err
 		}
+		if len(missing) > 0 && s.Op == model.OpReplace {
+			// The new version of a slot that has its names would drop out
+			// of them: that fails the update, as its gate would.
+			return &rollout.GateError{Err: fmt.Errorf("%s has no IPv4 address on %v after %s, so it could not take over the names of the instance it replaces "+
+				"(does the new version still obtain a lease from the network's DHCP server?)", s.Instance, missing, addressWait)}
+		}
 		if len(missing) > 0 {
 			a.names.warnf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network?); it is left out of the names", s.Instance, missing, addressWait)
 		}

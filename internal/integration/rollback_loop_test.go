@@ -51,7 +51,8 @@ func instanceBirths(t *testing.T, srv *bedClient, project string) string {
 
 // TestVersionFailureRollsBackOnce (issue 25, no rollback loop): a new
 // version that cannot run (an unknown user; a main process that exits at
-// once, whose state Incus answers with "Invalid PID") fails its update in
+// once, whose state Incus answers with "Invalid PID", also with a
+// healthcheck; one that never gets its address) fails its update in
 // both update orders; failure_action rollback rolls the stack back once.
 // The same spec applied again, three times (each is what a `stack watch`
 // resync runs), and a `stack watch` with a 1 s resync, answer rolled_back
@@ -62,6 +63,11 @@ func TestVersionFailureRollsBackOnce(t *testing.T) {
 		for _, c := range []struct{ name, bad string }{
 			{"user", `user: "nosuchuser"`},
 			{"exits", `command: ["sh", "-c", "exit 1"]`},
+			// The probe meets an instance that keeps stopping.
+			{"exits-probed", `command: ["sh", "-c", "exit 1"]` + "\n    healthcheck: {test: [CMD, \"true\"], interval: 200ms, timeout: 2s, retries: 2}"},
+			// Not root: the image's DHCP client cannot configure eth0, so
+			// the new instance never has the address its names need.
+			{"no-address", `user: "1000:1000"` + "\n    command: [\"sleep\", \"3600\"]"},
 		} {
 			name, bad := c.name, c.bad
 			t.Run(order+"/"+name, func(t *testing.T) {
