@@ -287,5 +287,11 @@ func (a *stackActuator) Probe(ctx context.Context, instance string, test []strin
 		return argv == nil && err == nil, err
 	}
 	code, err := a.client.Exec(ctx, a.stack.Name, instance, argv, timeout)
+	if err != nil && !incus.ClusterFault(ctx, err) {
+		// Incus could not run the probe in the instance (its main process
+		// exited: "Failed to retrieve PID of executing child process"):
+		// a failed probe, as Docker counts an exec that cannot start.
+		return false, nil
+	}
 	return code == 0, err
 }

@@ -28,10 +28,10 @@ func (e *RunError) Unwrap() error { return e.Err }
 // IsRunError reports whether err is (or wraps) a RunError.
 func IsRunError(err error) bool { return errors.As(err, new(*RunError)) }
 
-// clusterFault reports whether a failed request is the cluster's doing (a
+// ClusterFault reports whether a failed request is the cluster's doing (a
 // member unreachable, not ready or too slow, the run cancelled), not an
 // answer about the instance itself.
-func clusterFault(ctx context.Context, err error) bool {
+func ClusterFault(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrTimeout) ||
 		errors.Is(err, errOpVanished) || isNotReady(err)
 }

@@ -70,7 +70,7 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	}
 	crashpoint.Hit("created-not-started")
 	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
-		if clusterFault(ctx, err) {
+		if ClusterFault(ctx, err) {
 			return err
 		}
 		return &RunError{fmt.Errorf("%s does not start: %w", post.Name, err)}
