@@ -290,8 +290,12 @@ func (a *stackActuator) Probe(ctx context.Context, instance string, test []strin
 	if err != nil && !incus.ClusterFault(ctx, err) {
 		// Incus could not run the probe in the instance (its main process
 		// exited: "Failed to retrieve PID of executing child process"):
-		// a failed probe, as Docker counts an exec that cannot start.
-		return false, nil
+		// a failed probe, as Docker counts an exec that cannot start. But
+		// only while its member still answers for it: a member lost
+		// meanwhile is the cluster's failure.
+		if _, rerr := a.client.Running(ctx, a.stack.Name, instance); rerr == nil {
+			return false, nil
+		}
 	}
 	return code == 0, err
 }

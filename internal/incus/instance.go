@@ -70,7 +70,9 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	}
 	crashpoint.Hit("created-not-started")
 	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
-		if ClusterFault(ctx, err) {
+		// The instance's own failure only when its member still answers
+		// for it: a member lost meanwhile is the cluster's.
+		if ClusterFault(ctx, err) || !c.instanceIs(ctx, stack, post.Name, -1) {
 			return err
 		}
 		return &RunError{fmt.Errorf("%s does not start: %w", post.Name, err)}
