@@ -37,8 +37,11 @@ func ClusterFault(ctx context.Context, err error) bool {
 }
 
 // flapped recognises a stop or delete that lost a race with a container
-// that stops and restarts by itself (StopAndDelete).
+// that stops and restarts by itself (StopAndDelete). Incus answers a stop
+// that comes too late with "The instance is already stopped" or, from
+// liblxc, `container is not running: "PROJECT_NAME"` (both measured), and a
+// delete that comes too early with "Instance is running".
 func flapped(err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "Instance is running") || strings.Contains(msg, "already stopped")
+	return strings.Contains(msg, "Instance is running") || strings.Contains(msg, "already stopped") || strings.Contains(msg, "is not running")
 }
