@@ -20,6 +20,9 @@ type stackInstance struct {
 	Labels map[string]string `json:"labels,omitempty"`
 	// Ports are the published ports, "HOST:CONTAINER/PROTO".
 	Ports []string `json:"ports,omitempty"`
+	// Reason says why the state is Unknown or Missing
+	// (stack_status_slots.go).
+	Reason string `json:"reason,omitempty"`
 }
 
 // instancesOf lists the instances a stack owns, by recorded ownership (never

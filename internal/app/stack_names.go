@@ -233,11 +233,13 @@ func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 		if err != nil {
 			return err
 		}
-		if len(missing) > 0 && s.Op == model.OpReplace {
-			// Publishing it would send clients nowhere, and replacing a
-			// working replica with it turns a DHCP outage into a names
-			// outage: the new version failed.
-			return fmt.Errorf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network, and does the image run a DHCP client?)", s.Instance, missing, addressWait)
+		if len(missing) > 0 && isVersionChange(s) {
+			// The new version of a slot that has its names would drop out
+			// of them: that fails the update, as its gate would. (A slot
+			// moved off a lost member, or re-created, only warns: the
+			// version is the same, so the network is to blame.)
+			return &rollout.GateError{Err: fmt.Errorf("%s has no IPv4 address on %v after %s, so it could not take over the names of the instance it replaces "+
+				"(does the new version still obtain a lease from the network's DHCP server?)", s.Instance, missing, addressWait)}
 		}
 		if len(missing) > 0 {
 			a.names.warnf("%s: no IPv4 address on %v after %s (is there a DHCP server on the network?); it is left out of the names", s.Instance, missing, addressWait)
@@ -247,6 +249,12 @@ func (a *namedActuator) Create(ctx context.Context, s model.Step) error {
 	// Its own file now carries its address; others learn it when ready.
 	a.names.sync(ctx, false)
 	return nil
+}
+
+// isVersionChange reports whether a step replaces an instance with a new
+// version of it (an update), not the same version elsewhere.
+func isVersionChange(s model.Step) bool {
+	return s.Op == model.OpReplace && (s.Reason == model.ReasonConfigChanged || s.Reason == model.ReasonImageChanged || s.Reason == model.ReasonForced)
 }
 
 func (a *namedActuator) Delete(ctx context.Context, step model.Step, instance string) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
+	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
 type stackPresentParams struct {
@@ -270,7 +271,13 @@ func (a *stackActuator) Create(ctx context.Context, s model.Step) error {
 	} else if hosts, ok := incus.HostsFile(svc); ok { // extra_hosts
 		files = append(files, hosts)
 	}
-	return a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
+	err = a.client.CreateAndStart(ctx, a.stack.Name, s.Member, post, files...)
+	if incus.IsRunError(err) {
+		// The spec cannot run (unknown user, does not start): the new
+		// version is at fault, so an update stops at it for good.
+		return &rollout.GateError{Err: err}
+	}
+	return err
 }
 
 func (a *stackActuator) Delete(ctx context.Context, s model.Step, instance string) error {
@@ -291,5 +298,15 @@ func (a *stackActuator) Probe(ctx context.Context, instance string, test []strin
 		return argv == nil && err == nil, err
 	}
 	code, err := a.client.Exec(ctx, a.stack.Name, instance, argv, timeout)
+	if err != nil && !incus.ClusterFault(ctx, err) {
+		// Incus could not run the probe in the instance (its main process
+		// exited: "Failed to retrieve PID of executing child process"):
+		// a failed probe, as Docker counts an exec that cannot start. But
+		// only while its member still answers for it: a member lost
+		// meanwhile is the cluster's failure.
+		if _, rerr := a.client.Running(ctx, a.stack.Name, instance); rerr == nil {
+			return false, nil
+		}
+	}
 	return code == 0, err
 }

@@ -21,17 +21,12 @@ func stackStatus(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 		return protocol.Response{}, err
 	}
 	insts := instancesOf(state, p.Name)
-	if err := recordedDeployLabels(c, p.Name, insts); err != nil {
+	spec, err := recordedDeployLabels(c, p.Name, insts)
+	if err != nil {
 		return protocol.Response{}, err
 	}
-	running := 0
-	for _, in := range insts {
-		if in.State == "Running" {
-			running++
-		}
-	}
-	resp := protocol.Response{Result: protocol.True(),
-		Comment: fmt.Sprintf("stack %s: %d of %d instances running", p.Name, running, len(insts))}
+	insts = withHiddenSlots(insts, state, p.Name, spec) // stack_status_slots.go
+	resp := protocol.Response{Result: protocol.True(), Comment: statusSummary(p.Name, insts)}
 	resp.Set("stack", p.Name)
 	resp.Set("instances", insts)
 	// Which bundle runs (stack_bundle.go); absent for compose input.

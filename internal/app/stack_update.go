@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
+	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
 // updateRecord is an update of a stack that has not (yet) finished, kept in
@@ -123,20 +124,20 @@ func stoppedState(state string, unhealthy bool) string {
 // recordedDeployLabels shows each instance the deploy.labels of the spec
 // current in the stack record: they are not part of the config hash (a
 // change replaces nothing), so the copy an instance got when it was
-// created may be older.
-func recordedDeployLabels(c *incus.Client, name string, insts []stackInstance) error {
+// created may be older. It returns that spec (nil when there is none).
+func recordedDeployLabels(c *incus.Client, name string, insts []stackInstance) (*model.Stack, error) {
 	rec, err := c.ReadRecord(name)
 	if err != nil || rec.Current == "" {
-		return err
+		return nil, err
 	}
 	stack, _, err := decodeSpec(name, rec.Current)
 	if err != nil {
-		return nil // status still shows what the instances carry
+		return nil, nil // status still shows what the instances carry
 	}
 	for i := range insts {
 		if svc := stack.Service(insts[i].Service); svc != nil {
 			insts[i].Labels = svc.Deploy.Labels
 		}
 	}
-	return nil
+	return stack, nil
 }

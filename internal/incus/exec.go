@@ -132,10 +132,14 @@ type instanceState struct {
 
 const statusRunning, statusStopped = 103, 102
 
-// Running reports whether an instance is running.
+// Running reports whether an instance is running. A container whose init
+// has exited is not, even when Incus cannot say so (exited.go).
 func (c *Client) Running(ctx context.Context, stack, name string) (bool, error) {
 	var st instanceState
 	if _, err := c.call(ctx, http.MethodGet, "/instances/"+url.PathEscape(name)+"/state", Scope{Project: stack}, nil, &st); err != nil {
+		if initExited(err) {
+			return false, nil
+		}
 		return false, classify(err, "read state of %s", name)
 	}
 	return st.StatusCode == statusRunning, nil

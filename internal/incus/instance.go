@@ -3,6 +3,7 @@ package incus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -77,7 +78,12 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 	}
 	crashpoint.Hit("created-not-started")
 	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
-		return err
+		// The instance's own failure only when its member still answers
+		// for it: a member lost meanwhile is the cluster's.
+		if ClusterFault(ctx, err) || !c.instanceIs(ctx, stack, post.Name, -1) {
+			return err
+		}
+		return &RunError{fmt.Errorf("%s does not start: %w", post.Name, err)}
 	}
 	crashpoint.Hit("started")
 	return nil
@@ -85,7 +91,22 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 
 // StopAndDelete stops an instance (forcefully: the plan already decided it
 // goes) and deletes it. A missing instance counts as deleted.
+//
+// A container whose main process keeps exiting flaps: Incus restarts it
+// (boot.autorestart) until it gives up, so between our read, stop and
+// delete it may have stopped by itself ("The instance is already stopped")
+// or started again ("Instance is running"). Both mean: look again.
 func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		err := c.stopAndDeleteOnce(ctx, stack, name)
+		if err == nil || attempt == attempts || !flapped(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (c *Client) stopAndDeleteOnce(ctx context.Context, stack, name string) error {
 	var inst Instance
 	if _, err := c.call(ctx, http.MethodGet, instancePath(name), Scope{Project: stack}, nil, &inst); err != nil {
 		if err = classify(err, "read %s", name); isNotFound(err) {

@@ -55,7 +55,7 @@ func (c *Client) WaitAddresses(ctx context.Context, stack, instance string, nics
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := c.instanceNetState(ctx, stack, instance)
-		if err != nil && strings.Contains(err.Error(), "Invalid PID") {
+		if initExited(err) {
 			// A one-shot service (service_completed_successfully) may
 			// have exited already: Incus cannot read a state then.
 			return nil, nil, nil

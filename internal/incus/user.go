@@ -41,8 +41,8 @@ func (c *Client) applyUserName(ctx context.Context, stack, instance string, cfg 
 	}
 	uid, gid, err := resolveUser(spec, passwd, group)
 	if err != nil {
-		return fmt.Errorf("service %q: user %q: %v in the image %s; name a user the image has, or give numeric ids (uid:gid): %w",
-			cfg[model.KeyService], spec, err, cfg[KeyImage], ErrNotFound)
+		return &RunError{fmt.Errorf("service %q: user %q: %v in the image %s; name a user the image has, or give numeric ids (uid:gid): %w",
+			cfg[model.KeyService], spec, err, cfg[KeyImage], ErrNotFound)}
 	}
 	lines := []string{fmt.Sprintf("lxc.init.uid = %d", uid), fmt.Sprintf("lxc.init.gid = %d", gid)}
 	if raw := cfg["raw.lxc"]; raw != "" {

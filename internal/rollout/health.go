@@ -8,10 +8,11 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/model"
 )
 
-// GateError is a new instance that failed its update gate: the new version
-// itself is at fault (unhealthy, or it stopped during the monitor window),
-// as opposed to the cluster failing an operation. Only the former keeps an
-// update paused until the spec changes.
+// GateError is a failure of the new version itself, as opposed to the
+// cluster failing an operation: it failed its update gate (unhealthy, its
+// main process exited, no address), or the actuator's Create says it
+// cannot run as specified (an unknown user, it does not start). Only the
+// former keeps an update paused, or rolled back, until the spec changes.
 type GateError struct{ Err error }
 
 func (e *GateError) Error() string { return e.Err.Error() }
@@ -59,6 +60,11 @@ func (r *runner) healthcheck(ctx context.Context, instance string, hc *model.Hea
 	for attempt := 1; ; attempt++ {
 		ok, err := r.act.Probe(ctx, instance, hc.Test, hc.Timeout)
 		if err != nil {
+			// A probe cannot run in an instance whose main process has
+			// exited: that is the new version's failure, not the cluster's.
+			if running, rerr := r.act.Running(ctx, instance); rerr == nil && !running {
+				return &GateError{fmt.Errorf("%s stopped before its healthcheck passed (%s after start; the probe failed: %v)", instance, time.Since(begin).Round(time.Millisecond), err)}
+			}
 			return err
 		}
 		if ok {

@@ -108,6 +108,13 @@ def test_stack_present_params(st):
     }
 
 
+def test_stack_present_resume(st):
+    st.compose_stack_present("web", compose_yaml="services: {}", resume=True)
+    assert last_request(st)["params"]["resume"] is True
+    st.compose_stack_present("web", compose_yaml="services: {}")
+    assert "resume" not in last_request(st)["params"]
+
+
 def test_stack_absent(st):
     st.__opts__["test"] = True
     st.compose_stack_absent("web")

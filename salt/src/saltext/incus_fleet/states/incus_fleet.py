@@ -595,6 +595,7 @@ def compose_stack_present(
     connection=None,
     move_volumes=False,
     prune_volumes=False,
+    resume=False,
     **kwargs
 ):
     """
@@ -630,6 +631,12 @@ def compose_stack_present(
         (offline excepted) to another member, with its volume
     prune_volumes
         delete the stack's volumes no slot uses any more
+    resume
+        continue an update that stands paused, or was rolled back, at this
+        same spec (without it that spec changes nothing and the state fails
+        with ``update_paused`` / ``rolled_back``). A one-shot decision: pass
+        it for one run (``state.apply ... pillar=...``), not in an SLS every
+        highstate applies, or each run retries the failed update
     member
         the cluster member this minion runs, when the stack is reconciled
         from a member (the formula sets it). In test mode, while that member
@@ -693,6 +700,7 @@ def compose_stack_present(
         saltenv=globals().get("__env__") or None,
         move_volumes=move_volumes,
         prune_volumes=prune_volumes,
+        resume=True if resume else None,
     )
     return _to_ret(name, response, _test())
 
