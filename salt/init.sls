@@ -1,5 +1,7 @@
-# incus formula: cluster membership of this minion, then the stacks.
+# incus formula: cluster membership of this minion, then the stacks, then
+# a `stack watch` per stack on every member (watch.sls).
 #   salt '*' state.apply incus
 include:
   - .cluster
   - .stacks
+  - .watch

@@ -127,7 +127,8 @@ def test_maintenance_absent_members_and_minion_mapping(fleet):
     assert c["incus-member"][1]["cluster_token_pillar"] == "tok:c"
     # A minion that is not a member gets an explicit no-op, not an error.
     other = show(fleet, "elsewhere", "incus")
-    assert [f for f, _ in other.values()] == ["test.nop", "test.nop"]
+    assert [f for f, _ in other.values()] == ["test.nop", "test.nop", "test.nop"]
+    assert "incus-watch-nothing-to-do" in other
 
 
 def test_orchestration_bootstraps_then_joins_one_by_one(fleet):
@@ -215,3 +216,49 @@ def test_maintenance_steps_on_the_manager(fleet):
     assert steps["incus-maintenance-node2-back"][1]["retry"] == {"attempts": 60, "interval": 5}
     assert steps["incus-maintenance-node2-restored"][0] == "incus_fleet.cluster_member_restored"
     assert steps["incus-maintenance-node2-healthy"][1]["member"] == "node2"
+
+
+def test_watch_on_every_member(fleet):
+    """A `stack watch` unit per stack on every cluster member, so losing any
+    member, the manager included, is healed without a Salt run."""
+    fleet.set_pillar({"incus": {"watch": {"service": "systemd"}}}, example("cluster.sls"), example("stacks.sls"))
+    for minion in ("node1", "node2", "node3"):
+        states = show(fleet, minion, "incus.watch")
+        assert states["incus-watch-unit"][0] == "file.managed", minion
+        assert states["incus-watch-unit"][1]["name"] == "/etc/systemd/system/incus-fleet-watch@.service"
+        services = {k: v for k, v in states.items() if v[0] == "service.running"}
+        assert sorted(services) == [
+            "incus-watch-db", "incus-watch-monitoring", "incus-watch-web",
+            "incus-watch-web-rolling", "incus-watch-worker",
+        ], minion
+        fun, args = services["incus-watch-web-rolling"]
+        assert args["name"] == "incus-fleet-watch@web-rolling" and args["enable"] is True
+        watched = args["watch"]
+        assert {"file": "incus-watch-web-rolling-env"} in watched
+        assert {"file": "incus-watch-web-rolling-compose-0"} in watched
+        # Only the manager deploys, so only there does the watcher wait for it.
+        assert ({"incus_fleet": "incus-stack-web-rolling"} in watched) == (minion == "node1"), (minion, watched)
+        env = states["incus-watch-web-rolling-env"][1]
+        assert env["mode"] == "0600" and env["show_changes"] is False
+        assert env["contents"] == (
+            "COMPOSE_FILE=/etc/incus-fleet/stacks/web-rolling/compose.yaml\n"
+            "WATCH_ARGS=--env GREETING=hello\n")
+        compose = states["incus-watch-web-rolling-compose-0"][1]
+        assert "services:" in compose["contents"]
+
+    # Selected members only; a member without systemd gets a note, not a unit.
+    fleet.set_pillar({"incus": {"watch": {"service": "systemd", "members": ["node2"]}}},
+                     example("cluster.sls"), example("stacks.sls"))
+    assert list(show(fleet, "node1", "incus.watch")) == ["incus-watch-nothing-to-do"]
+    assert "incus-watch-web" in show(fleet, "node2", "incus.watch")
+    fleet.set_pillar({"incus": {"watch": {"service": "auto"}}}, example("cluster.sls"), example("stacks.sls"))
+    note = show(fleet, "node2", "incus.watch")
+    assert list(note) == ["incus-watch-no-systemd"]
+    assert "does not run systemd" in note["incus-watch-no-systemd"][1]["name"]
+
+    # An env value systemd would split is refused, naming it.
+    fleet.set_pillar({"incus": {"watch": {"service": "systemd"},
+                                "stacks": {"web-rolling": {"env": {"GREETING": "hello world"}}}}},
+                     example("cluster.sls"), example("stacks.sls"))
+    fun, args = show(fleet, "node2", "incus.watch")["incus-watch-web-rolling"]
+    assert fun == "test.fail_without_changes" and "GREETING" in args["name"]
