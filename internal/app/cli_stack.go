@@ -134,10 +134,10 @@ func volumeParams(c *cli.Context, params map[string]any) {
 func stackPs(c *cli.Context) error {
 	resp := runRequest(c, request("stack.status", false, map[string]any{"name": c.String("name")}))
 	return render(c, resp, func(c *cli.Context, resp protocol.Response) {
-		t := newTable(c.App.Writer, "SERVICE", "SLOT", "INSTANCE", "MEMBER", "STATE", "WHY")
+		t := newTable(c.App.Writer, "SERVICE", "SLOT", "INSTANCE", "MEMBER", "STATE", "HEALTH", "WHY")
 		if insts, ok := resp.Fields["instances"].([]stackInstance); ok {
 			for _, in := range insts {
-				t.row(in.Service, fmt.Sprint(in.Slot), cmp.Or(in.Instance, "-"), cmp.Or(in.Member, "-"), in.State, cmp.Or(in.Reason, "-"))
+				t.row(in.Service, fmt.Sprint(in.Slot), cmp.Or(in.Instance, "-"), cmp.Or(in.Member, "-"), in.State, cmp.Or(in.Health, "-"), cmp.Or(in.Reason, "-"))
 			}
 		}
 		t.flush()

@@ -20,8 +20,13 @@ type stackInstance struct {
 	Labels map[string]string `json:"labels,omitempty"`
 	// Ports are the published ports, "HOST:CONTAINER/PROTO".
 	Ports []string `json:"ports,omitempty"`
+	// Health is the last transition `stack watch` recorded (starting,
+	// healthy, unhealthy; watch_health.go); "" where no watch has run its
+	// check.
+	Health string `json:"health,omitempty"`
 	// Reason says why the state is Unknown or Missing
-	// (stack_status_slots.go).
+	// (stack_status_slots.go), or, for an unhealthy replica, what its last
+	// probe said.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -36,7 +41,10 @@ func instancesOf(state *model.ClusterState, stack string) []stackInstance {
 		}
 		out = append(out, stackInstance{Service: svc, Slot: slot, Instance: in.Name, Member: in.Member,
 			State: in.Status, Hash: in.Config[model.KeyHash], Labels: deployLabels(in.Config),
-			Ports: publishedPorts(in.Config)})
+			Ports: publishedPorts(in.Config), Health: in.Config[model.KeyHealth]})
+		if in.Unhealthy() {
+			out[len(out)-1].Reason = "unhealthy: " + in.Config[model.KeyHealthOutput]
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Service != out[j].Service {

@@ -109,8 +109,11 @@ func slotFromName(name string, spec *model.Stack) (string, int) {
 // statusSummary is stack.status's comment: how many rows run, and how many
 // are unknown or missing (they count as not running).
 func statusSummary(stack string, rows []stackInstance) string {
-	running, unknown, missing := 0, 0, 0
+	running, unknown, missing, unhealthy := 0, 0, 0, 0
 	for _, r := range rows {
+		if r.Health == "unhealthy" {
+			unhealthy++
+		}
 		switch r.State {
 		case "Running":
 			running++
@@ -126,6 +129,9 @@ func statusSummary(stack string, rows []stackInstance) string {
 	}
 	if missing > 0 {
 		out += fmt.Sprintf("; %d missing", missing)
+	}
+	if unhealthy > 0 {
+		out += fmt.Sprintf("; %d unhealthy", unhealthy)
 	}
 	return out
 }

@@ -95,6 +95,15 @@ func TestWatchHealthTakesUnhealthyOutAndRestarts(t *testing.T) {
 	if out := instanceConfig(t, srv, stack, "web-1")["user.fleet.health.output"]; out == "" {
 		t.Error("no probe output recorded with the unhealthy state")
 	}
+	// stack ps says so: the replica's health and its last probe.
+	st := call(t, "stack.status", false, map[string]any{"name": stack}).mustSucceed(t)
+	if !strings.Contains(st.Comment, "1 unhealthy") {
+		t.Errorf("status summary %q does not count the unhealthy replica", st.Comment)
+	}
+	compact := strings.Join(strings.Fields(string(st.Raw)), "")
+	if !strings.Contains(compact, `"instance":"web-1","member"`) || !strings.Contains(compact, `"health":"unhealthy","reason":"unhealthy:exitcode1"`) {
+		t.Errorf("status does not show web-1 unhealthy: %s", st.Raw)
+	}
 	if inNames("web-1") || !inNames("web-2") {
 		t.Error("after giving up, web-1 must stay out of the names and web-2 in them")
 	}
