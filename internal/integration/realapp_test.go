@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +26,9 @@ const (
 // realAppClient is the client instance's request loop (python3 of the
 // Debian image), pushed as a config. `once URL` prints one answer; `loop
 // URL OUT STOP` sends requests one after the other until the file STOP
-// exists, and writes one line per request to OUT: "ok <json>" or
-// "fail <reason>", then "done". No dollar signs: Compose interpolates them.
-const realAppClient = `import sys, time, urllib.request
+// exists, and writes one line per request to OUT: "ok <unix time> <json>"
+// or "fail <unix time> <reason>", then "done". No dollar signs: Compose interpolates them.
+const realAppClient = `import os, sys, time, urllib.request
 def get(url):
     with urllib.request.urlopen(url, timeout=5) as r:
         return r.read().decode().strip()
@@ -35,13 +36,13 @@ if sys.argv[1] == "once":
     print(get(sys.argv[2]))
     sys.exit(0)
 url, out, stop = sys.argv[2], sys.argv[3], sys.argv[4]
-import os
 with open(out, "w", buffering=1) as f:
     while not os.path.exists(stop):
+        t = "%.3f" % time.time()
         try:
-            f.write("ok " + get(url) + "\n")
+            f.write("ok " + t + " " + get(url) + "\n")
         except Exception as e:
-            f.write("fail " + e.__class__.__name__ + " " + str(e).replace("\n", " ") + "\n")
+            f.write("fail " + t + " " + e.__class__.__name__ + " " + str(e).replace("\n", " ") + "\n")
             time.sleep(0.05)
     f.write("done\n")
 `
@@ -99,50 +100,97 @@ type loopResult struct {
 	sent, failed int
 	answers      []apiAnswer
 	failures     []string
+	// failedAfter counts failures among the requests sent after the mark
+	// (the apply returned); window is the time from the first failure to
+	// the last one.
+	failedAfter, sentAfter int
+	hostsAfter             map[string]bool
+	window                 time.Duration
 }
 
-// startLoop starts the client's request loop through the proxy; the
-// returned function stops it and returns what it saw.
-func startLoop(t *testing.T, name string) func() loopResult {
+// clientLoop is a request loop running in client-1, through the proxy.
+type clientLoop struct {
+	out, stopFile string
+}
+
+// startLoop starts the client's request loop through the proxy and waits
+// for its first answer.
+func startLoop(t *testing.T, name string) *clientLoop {
 	t.Helper()
-	out, stop := "/tmp/"+name+".out", "/tmp/"+name+".stop"
+	l := &clientLoop{out: "/tmp/" + name + ".out", stopFile: "/tmp/" + name + ".stop"}
 	if _, err := inside(t, realAppStack, "client-1", "sh", "-c",
-		fmt.Sprintf("rm -f %s %s; nohup python3 /usr/local/bin/client.py loop http://proxy/ %s %s >/dev/null 2>&1 &", out, stop, out, stop)); err != nil {
+		fmt.Sprintf("rm -f %s %s; nohup python3 /usr/local/bin/client.py loop http://proxy/ %s %s >/dev/null 2>&1 &", l.out, l.stopFile, l.out, l.stopFile)); err != nil {
 		t.Fatal(err)
 	}
-	// The loop has sent its first request before the change begins.
 	waitFor(t, 30*time.Second, "the client loop's first answer", func() (bool, string) {
-		got, _ := inside(t, realAppStack, "client-1", "cat", out)
+		got, _ := inside(t, realAppStack, "client-1", "cat", l.out)
 		return strings.Contains(got, "\n"), got
 	})
-	return func() loopResult {
-		t.Helper()
-		if _, err := inside(t, realAppStack, "client-1", "touch", stop); err != nil {
-			t.Fatal(err)
-		}
-		var text string
-		waitFor(t, 30*time.Second, "the client loop to stop", func() (bool, string) {
-			text, _ = inside(t, realAppStack, "client-1", "cat", out)
-			return strings.HasSuffix(text, "done\n"), lastLines(text, 3)
-		})
-		var r loopResult
-		for _, line := range strings.Split(strings.TrimSuffix(text, "done\n"), "\n") {
-			switch {
-			case strings.HasPrefix(line, "ok "):
-				var a apiAnswer
-				if err := json.Unmarshal([]byte(line[3:]), &a); err != nil {
-					t.Fatalf("client loop: not an api answer: %q", line)
-				}
-				r.sent++
-				r.answers = append(r.answers, a)
-			case strings.HasPrefix(line, "fail "):
-				r.sent++
-				r.failed++
-				r.failures = append(r.failures, line[5:])
-			}
-		}
-		return r
+	return l
+}
+
+// lines is how many requests the loop has written so far.
+func (l *clientLoop) lines(t *testing.T) int {
+	t.Helper()
+	got, err := inside(t, realAppStack, "client-1", "cat", l.out)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return strings.Count(got, "\n")
+}
+
+// stop lets the loop send `more` requests after line `mark`, stops it and
+// returns what it saw.
+func (l *clientLoop) stop(t *testing.T, mark, more int) loopResult {
+	t.Helper()
+	waitFor(t, 60*time.Second, "the client loop's requests after the change", func() (bool, string) {
+		n := l.lines(t)
+		return n >= mark+more, fmt.Sprintf("%d lines", n)
+	})
+	if _, err := inside(t, realAppStack, "client-1", "touch", l.stopFile); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	waitFor(t, 30*time.Second, "the client loop to stop", func() (bool, string) {
+		text, _ = inside(t, realAppStack, "client-1", "cat", l.out)
+		return strings.HasSuffix(text, "done\n"), lastLines(text, 3)
+	})
+	r := loopResult{hostsAfter: map[string]bool{}}
+	var first, last float64
+	for i, line := range strings.Split(strings.TrimSuffix(text, "done\n"), "\n") {
+		kind, rest, _ := strings.Cut(line, " ")
+		stamp, body, _ := strings.Cut(rest, " ")
+		at, _ := strconv.ParseFloat(stamp, 64)
+		switch kind {
+		case "ok":
+			var a apiAnswer
+			if err := json.Unmarshal([]byte(body), &a); err != nil {
+				t.Fatalf("client loop: not an api answer: %q", line)
+			}
+			r.answers = append(r.answers, a)
+			if i >= mark {
+				r.hostsAfter[a.Host] = true
+			}
+		case "fail":
+			r.failed++
+			r.failures = append(r.failures, body)
+			if first == 0 {
+				first = at
+			}
+			last = at
+			if i >= mark {
+				r.failedAfter++
+			}
+		default:
+			continue
+		}
+		r.sent++
+		if i >= mark {
+			r.sentAfter++
+		}
+	}
+	r.window = time.Duration((last - first) * float64(time.Second))
+	return r
 }
 
 // checkAnswers: every answer is signed with the example's key (so the api
@@ -217,6 +265,14 @@ func TestRealAppEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The run does not wait for the proxy's healthcheck (nothing depends
+	// on it), as `docker compose up` without --wait.
+	took := waitFor(t, 60*time.Second, "a first answer through the proxy", func() (bool, string) {
+		out, err := inside(t, realAppStack, "client-1", "python3", "/usr/local/bin/client.py", "once", "http://proxy/")
+		return err == nil, lastLines(out, 2)
+	})
+	t.Logf("first answer through the proxy %.1fs after the apply returned", took.Seconds())
+
 	// Requests through the proxy reach every replica; the counter goes up.
 	var answers []apiAnswer
 	seen := map[string]bool{}
@@ -243,10 +299,13 @@ func TestRealAppEndToEnd(t *testing.T) {
 	}
 
 	// A start-first update of api: no request fails.
-	stop := startLoop(t, "api-update")
+	loop := startLoop(t, "api-update")
 	apply("2", "1")
-	r := stop()
-	t.Logf("start-first update of api: %d requests, %d failed %q", r.sent, r.failed, r.failures)
+	r := loop.stop(t, loop.lines(t), 20)
+	t.Logf("start-first update of api: %d requests, %d failed %q; after it, answers from %v", r.sent, r.failed, r.failures, r.hostsAfter)
+	if len(r.hostsAfter) != 3 {
+		t.Errorf("after the api update, %d requests through the proxy reached %v, want 3 replicas", r.sentAfter, r.hostsAfter)
+	}
 	checkAnswers(t, "during the api update", key, r.answers)
 	if r.failed != 0 {
 		t.Errorf("start-first update of api: %d of %d requests failed: %q", r.failed, r.sent, r.failures)
@@ -258,17 +317,24 @@ func TestRealAppEndToEnd(t *testing.T) {
 
 	// A stop-first update of redis (its volume is single-writer on a local
 	// pool): requests fail only while it is away, and the counter survives.
-	stop = startLoop(t, "redis-update")
-	apply("2", "2")
-	r = stop()
-	t.Logf("stop-first update of redis: %d requests, %d failed", r.sent, r.failed)
-	checkAnswers(t, "during the redis update", key, r.answers)
-	if len(r.answers) == 0 || r.answers[0].Count <= before {
-		t.Fatalf("the counter did not survive: %d before, answers %+v", before, r.answers)
+	loop = startLoop(t, "redis-update")
+	replaced := false
+	for _, st := range apply("2", "2").Plan.Steps {
+		replaced = replaced || (st.Op == "replace" && st.Instance == "redis-1")
 	}
-	out, err := inside(t, realAppStack, "client-1", "python3", "/usr/local/bin/client.py", "once", "http://proxy/")
-	var a apiAnswer
-	if err != nil || json.Unmarshal([]byte(out), &a) != nil || a.Count <= r.answers[len(r.answers)-1].Count {
-		t.Errorf("after the redis update: %q (%v), want a count above %d", out, err, r.answers[len(r.answers)-1].Count)
+	if !replaced {
+		t.Errorf("changing redis's environment did not replace redis-1")
+	}
+	r = loop.stop(t, loop.lines(t), 20)
+	t.Logf("stop-first update of redis: %d requests, %d failed within %.1fs (first to last failure), %d failed of %d sent after the apply returned",
+		r.sent, r.failed, r.window.Seconds(), r.failedAfter, r.sentAfter)
+	checkAnswers(t, "during the redis update", key, r.answers)
+	if r.failedAfter != 0 {
+		t.Errorf("after the redis update returned, %d of %d requests failed: %q", r.failedAfter, r.sentAfter, r.failures)
+	}
+	// checkAnswers saw the counter only go up across the store's restart;
+	// here: answers came from the new store, above the count before.
+	if n := len(r.answers); n == 0 || r.answers[n-1].Count <= before || len(r.hostsAfter) == 0 {
+		t.Errorf("the counter did not survive: %d before the redis update, answers after it from %v", before, r.hostsAfter)
 	}
 }
