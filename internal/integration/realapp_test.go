@@ -21,6 +21,9 @@ const (
 	realAppStack = "it-realapp"
 	realAppImage = "debian-app"
 	realAppDir   = "../../testdata/examples/counter"
+	// Not the example's own 8088, so the test runs next to a deployed
+	// example on the same bed.
+	realAppPort = 18480
 )
 
 // realAppClient is the client instance's request loop (python3 of the
@@ -48,13 +51,15 @@ with open(out, "w", buffering=1) as f:
 `
 
 // realAppOverride is the second Compose file the test adds to the example:
-// the api's version (an update when it changes), the store's revision
+// the proxy's published port, the api's version (an update when it changes), the store's revision
 // (likewise), and the client, a Debian instance booting systemd (no
 // command:) on node1.
 func realAppOverride(t *testing.T, apiVersion, redisRev string) string {
 	t.Helper()
 	indented := "      " + strings.ReplaceAll(strings.TrimSuffix(realAppClient, "\n"), "\n", "\n      ")
 	return writeCompose(t, fmt.Sprintf(`services:
+  proxy:
+    ports: !override ["%d:80"]
   api:
     environment:
       API_VERSION: "%s"
@@ -73,7 +78,7 @@ configs:
   client_py:
     content: |
 %s
-`, apiVersion, redisRev, realAppImage, indented))
+`, realAppPort, apiVersion, redisRev, realAppImage, indented))
 }
 
 // apiAnswer is what api.py answers.
@@ -294,8 +299,8 @@ func TestRealAppEndToEnd(t *testing.T) {
 	}
 	// The published port, on the loopback address of the proxy's member.
 	addr := memberAddresses(t, srv)[where["proxy-1"]]
-	if body := httpGet(t, fmt.Sprintf("http://%s:8080/", addr)); !strings.Contains(body, `"host": "api-`) {
-		t.Errorf("published port %s:8080 answered %q", addr, body)
+	if body := httpGet(t, fmt.Sprintf("http://%s:%d/", addr, realAppPort)); !strings.Contains(body, `"host": "api-`) {
+		t.Errorf("published port %s:%d answered %q", addr, realAppPort, body)
 	}
 
 	// A start-first update of api: no request fails.
