@@ -19,8 +19,8 @@
 #     `auto eth0` / `iface eth0 inet dhcp` gives a lease on the stand-in LAN
 #     within seconds. In a container without eth0 networking.service only
 #     reports the missing device.
-#   - A service with `command:` runs without systemd; incus-fleet's init
-#     wrapper then starts `dhclient -nw eth0` itself (there is no udhcpc).
+#   - A service with `command:` or `user:` runs without systemd;
+#     incus-fleet's start hook then runs `dhclient -nw` (there is no udhcpc).
 #   - nginx stays enabled (a service without `command:` boots systemd and
 #     gets nginx); Debian's default site is removed, so a project's server
 #     block in /etc/nginx/conf.d/ is the only one on port 80.

@@ -9,9 +9,8 @@ GET /        INCR the counter `hits` in redis; answers JSON
 GET /healthz 200 "ok" while the process serves (no redis call: a store
              restart must not take every api replica out of the proxy).
 
-Started as root by the service's `command:`, it drops to RUN_AS (default
-www-data) before it reads anything, so the secret is read as the service's
-own user, as a Compose `user:` would do. Standard library only; redis is
+It runs as the service's `user:` (www-data), which reads the secret; started
+as root with RUN_AS set, it drops to that user first. Standard library only; redis is
 spoken over a plain socket (RESP), one connection per request, so `redis`
 is resolved anew each time and a re-created store is found again.
 """
@@ -89,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    drop_privileges(os.environ.get("RUN_AS", "www-data"))
+    drop_privileges(os.environ.get("RUN_AS", ""))
     global KEY
     try:
         with open(KEY_FILE, "rb") as f:
