@@ -220,8 +220,8 @@ func checkAnswers(t *testing.T, what string, key []byte, answers []apiAnswer) {
 // redis, on the Debian image, healthchecks and depends_on, a secret, a
 // named volume) and drives requests from a client instance through the
 // proxy: api replicas on different members answer and the counter kept in
-// redis goes up; a start-first update of api fails no request; a
-// stop-first update of redis keeps the counter.
+// redis goes up; a start-first update of api and `stack rollback` fail no
+// request; a stop-first update of redis keeps the counter.
 func TestRealAppEndToEnd(t *testing.T) {
 	srv := testbed(t)
 	requireLAN(t)
@@ -318,13 +318,29 @@ func TestRealAppEndToEnd(t *testing.T) {
 	if n := len(r.answers); n == 0 || r.answers[n-1].Version != "2" {
 		t.Errorf("after the api update the last answer is %+v, want version 2", r.answers)
 	}
+
+	// stack rollback: the previous version (1) serves again, start-first
+	// (rollback_config), with the secret pushed again; no request fails.
+	loop = startLoop(t, "api-rollback")
+	start := time.Now()
+	call(t, "stack.rollback", false, map[string]any{"name": realAppStack}).mustSucceed(t)
+	t.Logf("stack rollback: %.1fs", time.Since(start).Seconds())
+	r = loop.stop(t, loop.lines(t), 20)
+	t.Logf("rollback of api: %d requests, %d failed %q; after it, answers from %v", r.sent, r.failed, r.failures, r.hostsAfter)
+	checkAnswers(t, "during the api rollback", key, r.answers)
+	if r.failed != 0 {
+		t.Errorf("rollback of api: %d of %d requests failed: %q", r.failed, r.sent, r.failures)
+	}
+	if n := len(r.answers); n == 0 || r.answers[n-1].Version != "1" || len(r.hostsAfter) != 3 {
+		t.Errorf("after the rollback the last answer is %+v from %v, want version 1 from 3 replicas", r.answers[len(r.answers)-1], r.hostsAfter)
+	}
 	before := r.answers[len(r.answers)-1].Count
 
 	// A stop-first update of redis (its volume is single-writer on a local
 	// pool): requests fail only while it is away, and the counter survives.
 	loop = startLoop(t, "redis-update")
 	replaced := false
-	for _, st := range apply("2", "2").Plan.Steps {
+	for _, st := range apply("1", "2").Plan.Steps {
 		replaced = replaced || (st.Op == "replace" && st.Instance == "redis-1")
 	}
 	if !replaced {

@@ -23,6 +23,7 @@ import pwd
 import signal
 import socket
 import sys
+import threading
 
 REDIS_HOST = os.environ.get("REDIS_HOST", "redis")
 REDIS_PORT = int(os.environ.get("REDIS_PORT", "6379"))
@@ -96,12 +97,17 @@ def main():
     except OSError as e:
         # Exit: an api without its key must not pass its healthcheck.
         sys.exit("api: cannot read %s as uid %d: %s" % (KEY_FILE, os.getuid(), e.strerror))
-    # As PID 1 the default actions of SIGTERM and SIGPWR (Incus's stop
-    # signal) are ignored; exit on them.
-    for sig in (signal.SIGTERM, signal.SIGPWR, signal.SIGINT):
-        signal.signal(sig, lambda *_: sys.exit(0))
     http.server.ThreadingHTTPServer.allow_reuse_address = True
-    http.server.ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
+    # Stop gracefully: no new connections, and server_close waits for the
+    # requests in flight (non-daemon threads), so a replica being replaced
+    # never cuts an answer in half. As PID 1 the default actions of SIGTERM
+    # and SIGPWR (Incus's stop signal) are ignored, hence the handlers.
+    server.daemon_threads = False
+    for sig in (signal.SIGTERM, signal.SIGPWR, signal.SIGINT):
+        signal.signal(sig, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":
