@@ -5,6 +5,7 @@
 #   curl, jq        used by the scripts and tests to talk to the cluster
 #   haproxy         the reverse proxy of the zero-downtime update test
 #   dnsmasq-base    DHCP server of the test bed's isolated stand-in LAN (lan.sh)
+#   mmdebstrap      builds the Debian image from Debian's packages (debian-image.sh)
 # Idempotent and fast when everything is present: apt is only touched when a
 # command is missing.
 set -euo pipefail
@@ -25,6 +26,7 @@ declare -A NEED=(
 	[/usr/bin/jq]=jq
 	[/usr/sbin/haproxy]=haproxy
 	[/usr/sbin/dnsmasq]=dnsmasq-base
+	[/usr/bin/mmdebstrap]=mmdebstrap
 )
 
 missing=()
