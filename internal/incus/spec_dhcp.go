@@ -38,8 +38,9 @@ const addressStatusPath = "/dev/.incus-fleet-net"
 // calls it with one of its event names.
 //
 // The hook waits for the first lease of every NIC (udhcpc -b returns once
-// it has one, or after -t tries), in parallel, so the service's process
-// starts with its addresses; udhcpc stays behind to renew. Default routes
+// it has one, or after -t tries; dhcpcd and dhclient are waited for by
+// polling the NICs), in parallel, so the service's process starts with its
+// addresses; the client stays behind to renew. Default routes
 // get a metric per NIC (eth0 100, eth1 101, ...) so several NICs with a
 // router do not collide; resolvers come from eth0's lease only, so the
 // file does not flip between NICs.
@@ -94,15 +95,33 @@ for d in /sys/class/net/*; do
 done
 [ -n "$nics" ] || exit 0
 for n in $nics; do ip link set dev "$n" up; done
+# leased waits (at most about 6 s) until every NIC has an IPv4 address, for
+# the clients that return before their first lease (dhcpcd -b, dhclient
+# -nw): a process started without one resolves no name at all (glibc's
+# getaddrinfo with AI_ADDRCONFIG, as nginx uses it).
+leased() {
+	i=0
+	while [ $i -lt 60 ]; do
+		all=1
+		for n in $nics; do
+			ip -4 addr show dev "$n" 2>/dev/null | grep -q "inet " || all=
+		done
+		[ -n "$all" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 if command -v udhcpc >/dev/null; then
 	client=udhcpc
 elif command -v busybox >/dev/null && busybox udhcpc --help >/dev/null 2>&1; then
 	client="busybox udhcpc"
 elif command -v dhcpcd >/dev/null; then
 	dhcpcd -b $nics
+	leased
 	exit 0
 elif command -v dhclient >/dev/null; then
 	dhclient -nw $nics
+	leased
 	exit 0
 else
 	echo "incus-fleet: the image has no DHCP client (udhcpc, dhcpcd or dhclient), so$nics got no IPv4 address; add one to the image" >/dev/console

@@ -3,6 +3,7 @@ package integration
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNamesCommandAndUserServices: services whose command replaces the
@@ -54,5 +55,38 @@ func TestNamesCommandAndUserServices(t *testing.T) {
 		if err != nil || !strings.HasPrefix(strings.Join(strings.Fields(out), " "), "Uid: 1000 1000") {
 			t.Errorf("%s: first process %q (%v), want uid 1000", inst, out, err)
 		}
+	}
+}
+
+// TestCommandStartsWithItsAddressOnDebian: on a distribution image the
+// address hook runs dhclient, which returns before its first lease; the
+// service's process must still start with its address (a process started
+// without one resolves no name at all: glibc's getaddrinfo with
+// AI_ADDRCONFIG, as nginx uses it). Before the hook waited, eth0 had no
+// IPv4 address when the command started.
+func TestCommandStartsWithItsAddressOnDebian(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
+	srv := testbed(t)
+	requireLAN(t)
+	requireImage(t, srv, realAppImage)
+	const stack = "it-cmd-debian"
+	cleanup(t, stack)
+	file := writeCompose(t, `services:
+  app:
+    image: `+realAppImage+`
+    command: ["sh", "-c", "ip -4 addr show dev eth0 > /tmp/at-start; getent ahostsv4 app-1 > /tmp/resolved; exec sleep 1000"]
+`)
+	call(t, "stack.present", false, map[string]any{"name": stack, "compose_files": []string{file}}).mustSucceed(t)
+	var atStart, resolved string
+	waitFor(t, 30*time.Second, "the command's first lines", func() (bool, string) {
+		atStart, _ = inside(t, stack, "app-1", "cat", "/tmp/at-start")
+		resolved, _ = inside(t, stack, "app-1", "cat", "/tmp/resolved")
+		return atStart != "", atStart
+	})
+	if !strings.Contains(atStart, "inet ") {
+		t.Errorf("eth0 had no IPv4 address when the command started:\n%s", atStart)
+	}
+	if !strings.Contains(resolved, "app-1") {
+		t.Errorf("the command could not resolve its own name at start: %q", resolved)
 	}
 }
