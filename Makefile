@@ -94,11 +94,15 @@ salt-test: testbed-up build salt-install
 salt-ssh-modules:
 	PYTHONPATH=salt/src python3 -m saltext.incus_fleet.ssh salt
 
-demo: testbed-up build
+# The HA busybox stack, then the example application on the Debian image
+# (testdata/examples/counter: proxy -> api x3 -> redis with its data).
+demo: testbed-up testbed-debian build
 	$(WITH_TESTBED) BIN=$(BIN) bash testdata/demo/demo.sh
+	$(WITH_TESTBED) BIN=$(BIN) bash testdata/examples/counter/demo.sh
 
 demo-down:
 	$(WITH_TESTBED) ./$(BIN) stack rm --name demo || true
+	$(WITH_TESTBED) ./$(BIN) stack rm --name counter --volumes || true
 
 # Benchmarks with their baselines in the same run; the table (ratios) goes
 # to testdata/bench/results.md and the terminal.

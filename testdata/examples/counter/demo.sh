@@ -2,10 +2,11 @@
 # Deploys the counter example onto the running test bed (the image
 # debian-app must be there: make testbed-debian) and shows the placement and
 # requests through the proxy answered by api replicas on different members,
-# with the counter kept in redis. Not wired into `make demo` yet; run it as
+# with the counter kept in redis. `make demo` runs it after the busybox
+# stack; by hand:
 #   make testbed-debian build && . /tmp/incus-fleet-testbed/env &&
 #   BIN=bin/incus-fleet bash testdata/examples/counter/demo.sh
-# Remove it with: bin/incus-fleet stack rm --name counter --volumes
+# Remove it with: make demo-down (or stack rm --name counter --volumes)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${BIN:-bin/incus-fleet}"
