@@ -9,16 +9,7 @@ import (
 )
 
 // stackConfigParams name a Compose project the way stack.present does.
-type stackConfigParams struct {
-	Name         string            `json:"name"`
-	ComposeFiles []string          `json:"compose_files"`
-	ComposeYAML  string            `json:"compose_yaml"`
-	Bundle       string            `json:"bundle"`
-	ProjectDir   string            `json:"project_dir"`
-	Env          map[string]string `json:"env"`
-	Profiles     []string          `json:"profiles"`
-	Services     []string          `json:"services"`
-}
+type stackConfigParams = composeInput
 
 // stackConfig loads a project exactly as stack.present does (interpolation,
 // profiles, overrides, bundle) and returns the resolved model and each
@@ -31,8 +22,7 @@ func stackConfig(ctx context.Context, e *env, req *protocol.Request) (protocol.R
 	if err := protocol.DecodeParams(req, &p); err != nil {
 		return protocol.Response{}, err
 	}
-	pp := stackPresentParams{Name: p.Name, ComposeFiles: p.ComposeFiles, ComposeYAML: p.ComposeYAML, Bundle: p.Bundle,
-		ProjectDir: p.ProjectDir, Env: p.Env, Profiles: p.Profiles, Services: p.Services}
+	pp := stackPresentParams{composeInput: p}
 	if err := pp.check(true); err != nil {
 		return protocol.Response{}, err
 	}

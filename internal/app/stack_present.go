@@ -15,15 +15,21 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/rollout"
 )
 
+// composeInput names a Compose project (or a bundle) and how to load it:
+// what stack.present deploys and stack.config shows.
+type composeInput struct {
+	Name         string            `json:"name"`
+	ComposeFiles []string          `json:"compose_files"`
+	ComposeYAML  string            `json:"compose_yaml"`
+	Bundle       string            `json:"bundle"`
+	ProjectDir   string            `json:"project_dir"`
+	Env          map[string]string `json:"env"`
+	Profiles     []string          `json:"profiles"`
+	Services     []string          `json:"services"`
+}
+
 type stackPresentParams struct {
-	Name           string              `json:"name"`
-	ComposeFiles   []string            `json:"compose_files"`
-	ComposeYAML    string              `json:"compose_yaml"`
-	Bundle         string              `json:"bundle"`
-	ProjectDir     string              `json:"project_dir"`
-	Env            map[string]string   `json:"env"`
-	Profiles       []string            `json:"profiles"`
-	Services       []string            `json:"services"`
+	composeInput
 	ForceRecreate  bool                `json:"force_recreate"`
 	MoveVolumes    bool                `json:"move_volumes"`
 	PruneVolumes   bool                `json:"prune_volumes"`

@@ -26,17 +26,11 @@ func stackRollback(ctx context.Context, e *env, req *protocol.Request) (protocol
 	if !exists {
 		return protocol.Response{}, fmt.Errorf("stack %q is not deployed; nothing to roll back: %w", p.Name, incus.ErrNotFound)
 	}
-	if !req.Test {
-		lock, err := c.AcquireLock(ctx, p.Name, defaultLockWait)
-		if err != nil {
-			return protocol.Response{}, err
-		}
-		defer func() {
-			if err := lock.Release(); err != nil {
-				fmt.Fprintf(e.stderr, "warning: could not release the lock of stack %s: %v\n", p.Name, err)
-			}
-		}()
+	release, err := lockStack(ctx, c, p.Name, req.Test, e.stderr) // stack_lock.go
+	if err != nil {
+		return protocol.Response{}, err
 	}
+	defer release()
 	rec, err := c.ReadRecord(p.Name)
 	if err != nil {
 		return protocol.Response{}, err
