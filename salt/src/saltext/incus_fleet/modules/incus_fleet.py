@@ -817,6 +817,14 @@ def stack_ls(connection=None):
     .. code-block:: bash
 
         salt node1 incus_fleet.stack_ls
+
+    In a state (for example, to record the stacks after an orchestration):
+
+    .. code-block:: yaml
+
+        fleet-stacks:
+          module.run:
+            - incus_fleet.stack_ls: []
     """
     return call("stack.list", {}, False, connection)
 
@@ -836,6 +844,15 @@ def stack_ps(name, connection=None):
     .. code-block:: bash
 
         salt node1 incus_fleet.stack_ps web
+
+    In a state:
+
+    .. code-block:: yaml
+
+        web-instances:
+          module.run:
+            - incus_fleet.stack_ps:
+              - name: web
     """
     return call("stack.status", {"name": name}, False, connection)
 
@@ -863,6 +880,17 @@ def stack_logs(name, targets=None, tail=None, since=None, connection=None):
     .. code-block:: bash
 
         salt node1 incus_fleet.stack_logs web targets='[api]' tail=20
+
+    In a state:
+
+    .. code-block:: yaml
+
+        web-api-logs:
+          module.run:
+            - incus_fleet.stack_logs:
+              - name: web
+              - targets: [api]
+              - tail: 20
     """
     params = {"name": name}
     if targets:
