@@ -148,8 +148,11 @@ func (vi *volumeIndex) colocate(cl *scheduler.Cluster, cur map[string][]current)
 				what, vi.eligibility(g, eligible, cl), strings.Join(sharedDrivers, ", "))}
 		}
 		member := held
-		if member == "" || !slices.Contains(cands, member) {
+		switch {
+		case member == "":
 			member = pickHome(cands, g.services, cur, cl)
+		case !slices.Contains(cands, member):
+			continue // the data stays where it is: sticky placement keeps or warns per slot
 		}
 		for _, name := range g.services {
 			pins[name] = pin{member: member, why: what}

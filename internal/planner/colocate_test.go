@@ -94,6 +94,25 @@ func TestColocateSharedLocalVolume(t *testing.T) {
 	}
 }
 
+// TestColocateDataOnAnOfflineMember: the shared volume lives on an
+// offline member: no pin moves the group away from its data; the slots
+// wait for the member (sticky placement's warning) instead of starting
+// empty elsewhere.
+func TestColocateDataOnAnOfflineMember(t *testing.T) {
+	st := volState(online("node1"), withStatus(online("node2"), model.StatusOffline), online("node3"))
+	st.Volumes = []model.VolumeState{{Name: "data", Project: stackName, Pool: "local", Member: "node2"}, {Name: "tmp", Project: stackName, Pool: "local", Member: "node2"}}
+	plan, res, err := Plan(sharingStack(1, nil, nil), st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Steps {
+		if s.Service != "api" {
+			t.Errorf("step %v: the group's data is on offline node2, nothing may start elsewhere", brief([]model.Step{s}))
+		}
+	}
+	wantWarning(t, res.Warnings, "service web slot 1 is NOT re-created elsewhere", "node2")
+}
+
 // TestColocateMovesStrayInstance: an instance of the group running away
 // from the volume's member is moved there.
 func TestColocateMovesStrayInstance(t *testing.T) {
