@@ -60,8 +60,17 @@ func clusterStatus(ctx context.Context, e *env, req *protocol.Request) (protocol
 }
 
 func clusterSnapshot(ctx context.Context, e *env, req *protocol.Request) (protocol.Response, error) {
-	state, err := readState(ctx, req)
+	c, err := connect(ctx, req)
 	if err != nil {
+		return protocol.Response{}, err
+	}
+	state, err := c.ReadState(ctx)
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	// Networks only matter offline (external networks): read them for the
+	// snapshot, not on every deploy.
+	if state.Networks, err = c.NetworkStates(ctx); err != nil {
 		return protocol.Response{}, err
 	}
 	resp := protocol.Response{Result: protocol.True(),

@@ -72,6 +72,9 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 	d := deployment{stack: stack, params: p, stderr: e.stderr}
 	if p.Cluster != nil {
 		d.state = p.Cluster
+		if err := checkSnapshotNetworks(stack, p.Cluster); err != nil { // stack_offline_networks.go
+			return protocol.Response{}, err
+		}
 	} else if err := d.readCluster(ctx, req); err != nil {
 		return protocol.Response{}, err
 	}

@@ -144,10 +144,11 @@ func loadOnce(ctx context.Context, details types.ConfigDetails, opts func(*loade
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := containerNameWithReplicas(dict); err != nil { // platform.go
-		return nil, nil, err
+	ignored := dropContainerName(dict) // platform.go
+	keys := keyWarnings(dict)          // keys.go
+	for name, msg := range ignored {
+		keys[name] = append(keys[name], msg)
 	}
-	keys := keyWarnings(dict) // keys.go
 	imageFromExtension(dict)
 	project, err := loader.ModelToProject(dict, loader.ToOptions(&details, []func(*loader.Options){opts}), details)
 	return project, keys, err

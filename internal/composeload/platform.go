@@ -28,24 +28,32 @@ func withPlatform(s types.ServiceConfig, p model.Placement) (model.Placement, er
 	return p, nil
 }
 
-// checkContainerName refuses container_name for a service with several
-// instances (one name cannot name them all, as Compose refuses it with
-// scale) and otherwise reports that instances keep the fleet's names.
+// checkContainerName reports that instances keep the fleet's names. With
+// several instances one name cannot name them all: like Swarm, the key is
+// ignored with a warning naming the names used instead (replicated
+// services with several replicas were already handled on the merged
+// model, see dropContainerName).
 func checkContainerName(s types.ServiceConfig, d model.DeploySpec, w *warnings) error {
 	if s.ContainerName == "" {
 		return nil
 	}
-	if d.Mode == model.ModeGlobal || d.Replicas > 1 {
-		return serviceErr(s.Name, "container_name", "%q cannot name several instances; remove container_name (instances are named %s-1, %s-2, ...)", s.ContainerName, s.Name, s.Name)
+	switch {
+	case d.Mode == model.ModeGlobal:
+		w.add(containerNameIgnored(s.Name, s.ContainerName, "the instances of a global service (one per member)", s.Name+"-1, "+s.Name+"-2, ... (one slot per member)"))
+	case d.Replicas > 1:
+		w.add(containerNameIgnored(s.Name, s.ContainerName, fmt.Sprintf("%d replicas", d.Replicas), instanceNames(s.Name, d.Replicas)))
+	default:
+		w.add(unsupported(s.Name, "container_name", fmt.Sprintf("instances are named <service>-<slot>, here %s-1, so a rolling update can run the next one beside it", s.Name)))
 	}
-	w.add(unsupported(s.Name, "container_name", fmt.Sprintf("instances are named <service>-<slot>, here %s-1, so a rolling update can run the next one beside it", s.Name)))
 	return nil
 }
 
-// containerNameWithReplicas refuses container_name on a service with
-// several replicas before compose-go does, because compose-go's own error
-// names neither the service nor the field in a way a user can act on.
-func containerNameWithReplicas(dict map[string]any) error {
+// dropContainerName removes container_name from services with several
+// replicas (deploy.replicas or scale) in the merged model, before
+// compose-go refuses it, and returns the warning for each such service:
+// Swarm ignores the key there, and so do we.
+func dropContainerName(dict map[string]any) map[string]string {
+	out := map[string]string{}
 	services, _ := dict["services"].(map[string]any)
 	for _, name := range sortedKeys(services) {
 		svc, _ := services[name].(map[string]any)
@@ -61,10 +69,29 @@ func containerNameWithReplicas(dict map[string]any) error {
 			n = s
 		}
 		if n > 1 {
-			return serviceErr(name, "container_name", "%q cannot name %d replicas; remove container_name (instances are named %s-1, %s-2, ...)", cn, n, name, name)
+			delete(svc, "container_name")
+			out[name] = containerNameIgnored(name, cn, fmt.Sprintf("%d replicas", n), instanceNames(name, n))
 		}
 	}
-	return nil
+	return out
+}
+
+func containerNameIgnored(service, name, what, names string) string {
+	return fmt.Sprintf("service %q: container_name %q is ignored, as Swarm does: one name cannot name %s; the instances are named %s", service, name, what, names)
+}
+
+// instanceNames lists a replicated service's instance names, eliding the
+// middle of a long list so a 1,000-replica warning stays one short line.
+func instanceNames(service string, n int) string {
+	var parts []string
+	for i := 1; i <= n; i++ {
+		if n > 4 && i == 3 {
+			parts = append(parts, "...")
+			i = n
+		}
+		parts = append(parts, fmt.Sprintf("%s-%d", service, i))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func asInt(v any) int {

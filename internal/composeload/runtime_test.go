@@ -125,11 +125,25 @@ services:
 	}
 }
 
+// TestContainerNameWithSeveralInstancesIgnored: as Swarm, container_name
+// on a service with several instances is ignored with a warning naming the
+// instance names used instead, and the stack loads.
+func TestContainerNameWithSeveralInstancesIgnored(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"deploy: {replicas: 3}", `service "app": container_name "xy" is ignored, as Swarm does: one name cannot name 3 replicas; the instances are named app-1, app-2, app-3`},
+		{"scale: 2", `service "app": container_name "xy" is ignored, as Swarm does: one name cannot name 2 replicas; the instances are named app-1, app-2`},
+		{"deploy: {replicas: 40}", `service "app": container_name "xy" is ignored, as Swarm does: one name cannot name 40 replicas; the instances are named app-1, app-2, ..., app-40`},
+		{"deploy: {mode: global}", `service "app": container_name "xy" is ignored, as Swarm does: one name cannot name the instances of a global service (one per member); the instances are named app-1, app-2, ... (one slot per member)`},
+	} {
+		st := mustLoad(t, "services:\n  app:\n    image: busybox\n    container_name: xy\n    "+c.yaml+"\n")
+		if strings.Join(st.Warnings, "\n") != c.want {
+			t.Errorf("%s: warnings\n%s\nwant\n%s", c.yaml, strings.Join(st.Warnings, "\n"), c.want)
+		}
+	}
+}
+
 func TestRuntimeKeysRefused(t *testing.T) {
 	for _, c := range []struct{ yaml, field, fragment string }{
-		{"container_name: xy\n    deploy: {mode: global}", "services.app.container_name", "cannot name several instances"},
-		{"container_name: xy\n    deploy: {replicas: 3}", "services.app.container_name", `"xy" cannot name 3 replicas`},
-		{"container_name: xy\n    scale: 2", "services.app.container_name", `"xy" cannot name 2 replicas`},
 		{"platform: windows/amd64", "services.app.platform", "not a Linux platform"},
 		{"ulimits: {files: 10}", "services.app.ulimits.files", "not a resource limit Incus knows"},
 		{"working_dir: srv", "services.app.working_dir", "absolute path"},

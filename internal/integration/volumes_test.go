@@ -157,8 +157,10 @@ func TestVolumesBadInputChangesNothing(t *testing.T) {
 	for i, c := range []struct {
 		compose, code, fragment string
 	}{
-		{"services:\n  a: {image: busybox, volumes: [\"shared:/s\"]}\n  b: {image: busybox, volumes: [\"shared:/s\"]}\nvolumes:\n  shared: {}\n",
-			"compose_invalid", `pool "local"`},
+		// A volume on the local pool shared by services whose constraints
+		// leave no common member (co-location is impossible).
+		{"services:\n  a: {image: busybox, volumes: [\"shared:/s\"], deploy: {placement: {constraints: [node.hostname==node1]}}}\n  b: {image: busybox, volumes: [\"shared:/s\"], deploy: {placement: {constraints: [node.hostname==node2]}}}\nvolumes:\n  shared: {}\n",
+			"compose_invalid", "services a, b share volume shared on local pool local (dir), which one member holds, so they must run on one member, but no member is eligible for all of them"},
 		{"services:\n  a: {image: busybox, volumes: [\"old:/s\"]}\nvolumes:\n  old: {external: true, name: no-such-volume}\n",
 			"not_found", "no-such-volume"},
 		{"services:\n  a: {image: busybox, volumes: [\"data:/s\"]}\nvolumes:\n  data: {driver_opts: {size: huge}}\n",

@@ -22,6 +22,17 @@ type ClusterState struct {
 	// the pure planner tell, even offline, whether replicas could fail
 	// over with their data.
 	RootPool string `json:"root_pool,omitempty"`
+	// Networks are the Incus networks of the default project, so an
+	// offline plan can check a stack's external networks. Only
+	// cluster.snapshot fills them (a deploy asks Incus directly).
+	Networks []NetworkState `json:"networks,omitempty"`
+}
+
+// NetworkState is one Incus network as a snapshot records it.
+type NetworkState struct {
+	Name    string `json:"name"`
+	Type    string `json:"type,omitempty"`
+	Managed bool   `json:"managed,omitempty"`
 }
 
 // Member is one cluster member. Labels are its user.<k> config entries

@@ -44,13 +44,18 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 	cl := scheduler.NewCluster(state)
 	taken, notes := occupied(desired.Name, state, cl)
 	res.Warnings = append(res.Warnings, notes...)
+	pins, notes, err := vols.colocate(cl, cur) // colocate.go
+	if err != nil {
+		return plan, res, err
+	}
+	res.Warnings = append(res.Warnings, notes...)
 	// Pass 1: classify what exists, service by service.
 	plans := make([]*servicePlan, 0, len(services))
 	for _, svc := range services {
 		if !selected(svc.Name) {
 			continue
 		}
-		sp, err := classify(svc, cur[svc.Name], cl, opts, taken, vols)
+		sp, err := classify(svc, cur[svc.Name], cl, opts, taken, vols, pins)
 		if err != nil {
 			return plan, res, err
 		}
@@ -112,7 +117,7 @@ func Plan(desired *model.Stack, state *model.ClusterState, opts Options) (model.
 }
 
 // classify prepares a service's scheduler and runs pass 1 on its instances.
-func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options, taken map[string]bool, vols *volumeIndex) (*servicePlan, error) {
+func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Options, taken map[string]bool, vols *volumeIndex, pins map[string]pin) (*servicePlan, error) {
 	switch svc.Deploy.Mode {
 	case "", model.ModeReplicated, model.ModeGlobal:
 	default:
@@ -121,6 +126,9 @@ func classify(svc *model.Service, list []current, cl *scheduler.Cluster, opts Op
 	sched, err := cl.Service(svc)
 	if err != nil {
 		return nil, &SpecError{svc.Name, err}
+	}
+	if p, ok := pins[svc.Name]; ok {
+		sched.Pin(p.member, p.why) // shares a volume on a local pool
 	}
 	sp := &servicePlan{svc: svc, sched: sched, fp: opts.ImageFingerprints[svc.Name], force: opts.ForceRecreate, existing: list, occupied: taken,
 		vols: vols, cl: cl, sticky: map[int]sticky{}, moves: map[int]string{}}

@@ -91,6 +91,9 @@ func (p *servicePlan) volumeFor(s model.Step, v *model.Volume) (string, error) {
 			return "", nil
 		}
 		vi.planned[name] = true
+		if vi.local(pool) {
+			op.Member = s.Member // one member holds it; its users are co-located there
+		}
 		p.volumeOps = append(p.volumeOps, op)
 		return "", nil
 	}

@@ -83,16 +83,15 @@ func (vi *volumeIndex) check() error {
 	if err := vi.checkNames(); err != nil {
 		return err
 	}
+	if err := vi.checkShared(); err != nil { // colocate.go
+		return err
+	}
 	for i := range vi.stack.Volumes {
 		v := &vi.stack.Volumes[i]
 		pool := vi.pool(v)
 		if _, known := vi.drivers[pool]; pool != "" && len(vi.drivers) > 0 && !known {
 			return &SpecError{Err: fmt.Errorf("volume %q: storage pool %q does not exist; name an existing pool in x-incus.pool (have: %s)",
 				v.Name, pool, strings.Join(sortedKeysOf(vi.drivers), ", "))}
-		}
-		if users := vi.stack.VolumeUsers(v.Name); !v.External && len(users) > 1 && pool != "" && vi.local(pool) {
-			return &SpecError{Err: fmt.Errorf("volume %q is mounted by services %s, but pool %q (%s) is local to each member, so they could not all reach it; put it on a pool every member reaches (%s, via x-incus.pool) or give each service its own volume",
-				v.Name, strings.Join(users, ", "), pool, vi.drivers[pool], strings.Join(sharedDrivers, ", "))}
 		}
 		if err := vi.checkPool(v, pool); err != nil {
 			return err

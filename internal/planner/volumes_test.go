@@ -207,8 +207,6 @@ func TestVolumesBadInput(t *testing.T) {
 	a.Mounts = []model.Mount{{Type: model.MountVolume, Source: "data", Target: "/d"}}
 	b := svc("b", 1, "h")
 	b.Mounts = a.Mounts
-	shared := stack(a, b)
-	shared.Volumes = []model.Volume{{Name: "data"}}
 	unknown := stack(a)
 	badPool := stack(a)
 	badPool.Volumes = []model.Volume{{Name: "data", Pool: "nowhere"}}
@@ -228,13 +226,15 @@ func TestVolumesBadInput(t *testing.T) {
 	s2.Mounts = s1.Mounts
 	memberClash := stack(g, s1, s2)
 	memberClash.Volumes = []model.Volume{{Name: "data"}, {Name: "data-node2", Pool: "remote"}}
+	sharedGlobal := stack(a, g)
+	sharedGlobal.Volumes = []model.Volume{{Name: "data"}}
 	for _, c := range []struct {
 		name      string
 		desired   *model.Stack
 		notFound  bool
 		fragments []string
 	}{
-		{"shared on a local pool", shared, false, []string{`volume "data"`, "a, b", `pool "local"`, "ceph"}},
+		{"shared on a local pool with a global service", sharedGlobal, false, []string{`volume "data"`, "a, g", `pool "local"`, "g is global", "ceph"}},
 		{"unknown volume", unknown, false, []string{`"data"`, "not defined"}},
 		{"unknown pool", badPool, false, []string{`pool "nowhere"`, "does not exist"}},
 		{"slot name clash", slotClash, false, []string{`volumes "old" and "data" would be the same Incus volume data-12`, `slot 12 of service a`, "rename one"}},
