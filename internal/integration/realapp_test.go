@@ -111,6 +111,8 @@ type loopResult struct {
 	failedAfter, sentAfter int
 	hostsAfter             map[string]bool
 	window                 time.Duration
+	// lastFail is when the last failed request was sent (zero if none).
+	lastFail time.Time
 }
 
 // clientLoop is a request loop running in client-1, through the proxy.
@@ -195,6 +197,9 @@ func (l *clientLoop) stop(t *testing.T, mark, more int) loopResult {
 		}
 	}
 	r.window = time.Duration((last - first) * float64(time.Second))
+	if last != 0 {
+		r.lastFail = time.UnixMilli(int64(last * 1000))
+	}
 	return r
 }
 
