@@ -120,8 +120,8 @@ func TestRealAppMemberCrash(t *testing.T) {
 	if r.failed > 0 {
 		last = fmt.Sprintf("last failure %.1fs after the crash", lastFail.Seconds())
 	}
-	t.Logf("member crash: %d requests, %d failed %q (%s); answers after the re-creation from %v",
-		r.sent, r.failed, r.failures, last, r.hostsAfter)
+	t.Logf("member crash: %d requests, %d failed %q (%s), longest between two requests %.1fs; answers after the re-creation from %v",
+		r.sent, r.failed, r.failures, last, r.maxGap.Seconds(), r.hostsAfter)
 	checkAnswers(t, "during the member crash", key, r.answers)
 	if r.failed > 0 && lastFail > time.Duration(threshold+5)*time.Second {
 		t.Errorf("requests still failed %.1fs after the crash, want none after offline_threshold + 5 s (%ds): %q", lastFail.Seconds(), threshold+5, r.failures)
@@ -169,8 +169,8 @@ func TestRealAppMemberCrash(t *testing.T) {
 		return strings.Count(hosts, " api tasks.api") == 3 && strings.Contains(hosts, "# END incus-fleet names"), hosts
 	})
 	r = loop.stop(t, loop.lines(t), 20)
-	t.Logf("member return: %d requests, %d failed %q in %.1fs; answers after it from %v",
-		r.sent, r.failed, r.failures, time.Since(returned).Seconds(), r.hostsAfter)
+	t.Logf("member return: %d requests, %d failed %q in %.1fs, longest between two requests %.1fs; answers after it from %v",
+		r.sent, r.failed, r.failures, time.Since(returned).Seconds(), r.maxGap.Seconds(), r.hostsAfter)
 	checkAnswers(t, "while the member returned", key, r.answers)
 	if n := len(r.answers); n == 0 || r.answers[0].Count <= before {
 		t.Errorf("the counter did not go on from %d after the member returned: %+v", before, r.answers)
