@@ -154,7 +154,8 @@ func TestRealAppMemberCrash(t *testing.T) {
 		for _, in := range insts {
 			if strings.HasPrefix(in.Name, "api-") {
 				api = append(api, in.Name+"@"+in.Location+"/"+in.Status)
-				slots[strings.TrimSuffix(in.Name, "-b")] = true
+				// api-3 and its copy api-3-b (or -c, ...) are one slot.
+				slots[strings.Join(strings.SplitN(in.Name, "-", 3)[:2], "-")] = true
 				if in.Status == "Running" {
 					running++
 				}
