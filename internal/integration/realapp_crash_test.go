@@ -35,7 +35,7 @@ const realAppCrashOverride = `services:
 // client through the proxy fail at most until offline_threshold + 5 s after
 // the crash, the lost replica is re-created on another member, and when the
 // member returns nothing is lost: the counter goes on from where it was and
-// the extra copy of the replica is deleted (3 api instances, 3 names).
+// one of the slot's two copies is deleted (3 api instances, 3 names).
 // Not parallel: a member crash disturbs every test running meanwhile.
 func TestRealAppMemberCrash(t *testing.T) {
 	srv := testbed(t)
@@ -142,9 +142,9 @@ func TestRealAppMemberCrash(t *testing.T) {
 		s := clusterMemberStatus(t, spareName)
 		return s == "Online", s
 	})
-	// One of the two copies of the slot goes (the watch keeps the slot's
-	// own name, api-3, and deletes the copy made meanwhile); either way,
-	// three api instances, all running, one per slot.
+	// One of the two copies of the slot goes: api-3 if it is not running
+	// yet when the watch plans, else (a tie) the copy made meanwhile.
+	// Either way, three api instances, all running, one per slot.
 	took := waitFor(t, 90*time.Second, "one copy of "+lost+" deleted", func() (bool, string) {
 		insts, err := srv.UseProject(realAppStack).GetInstances()
 		if err != nil {
