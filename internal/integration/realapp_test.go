@@ -111,6 +111,11 @@ type loopResult struct {
 	failedAfter, sentAfter int
 	hostsAfter             map[string]bool
 	window                 time.Duration
+	// lastFail is when the last failed request was sent (zero if none);
+	// maxGap the longest time between two requests sent one after the
+	// other (about the slowest request).
+	lastFail time.Time
+	maxGap   time.Duration
 }
 
 // clientLoop is a request loop running in client-1, through the proxy.
@@ -161,11 +166,17 @@ func (l *clientLoop) stop(t *testing.T, mark, more int) loopResult {
 		return strings.HasSuffix(text, "done\n"), lastLines(text, 3)
 	})
 	r := loopResult{hostsAfter: map[string]bool{}}
-	var first, last float64
+	var first, last, prev float64
 	for i, line := range strings.Split(strings.TrimSuffix(text, "done\n"), "\n") {
 		kind, rest, _ := strings.Cut(line, " ")
 		stamp, body, _ := strings.Cut(rest, " ")
 		at, _ := strconv.ParseFloat(stamp, 64)
+		if gap := time.Duration((at - prev) * float64(time.Second)); prev != 0 && gap > r.maxGap {
+			r.maxGap = gap
+		}
+		if at != 0 {
+			prev = at
+		}
 		switch kind {
 		case "ok":
 			var a apiAnswer
@@ -195,6 +206,9 @@ func (l *clientLoop) stop(t *testing.T, mark, more int) loopResult {
 		}
 	}
 	r.window = time.Duration((last - first) * float64(time.Second))
+	if last != 0 {
+		r.lastFail = time.UnixMilli(int64(last * 1000))
+	}
 	return r
 }
 
