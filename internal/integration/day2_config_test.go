@@ -25,6 +25,7 @@ func configHash(t *testing.T, stack, yaml string) string {
 // TestStackConfigHash: the hash stack config reports is the one recorded on
 // the instances, and it changes exactly when stack up would replace them.
 func TestStackConfigHash(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-config"
 	cleanup(t, stack)

@@ -12,6 +12,7 @@ import (
 // TestStackExec: a command runs in the replica named (slot 1 by default),
 // and its exit code, stdout and stderr pass through, a non-zero exit too.
 func TestStackExec(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	const stack = "it-exec"
 	cleanup(t, stack)

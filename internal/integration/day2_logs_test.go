@@ -30,6 +30,7 @@ func composeTalker(n int) string {
 // three members come back through stack logs, each prefixed SERVICE.SLOT;
 // --tail and targets select.
 func TestStackLogs(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-logs"
 	cleanup(t, stack)

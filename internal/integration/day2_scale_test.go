@@ -11,6 +11,7 @@ import (
 // (as in Swarm) the next stack up with the Compose file deploys the file's
 // replicas again.
 func TestStackScale(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-scale"
 	cleanup(t, stack)

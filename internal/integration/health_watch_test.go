@@ -15,6 +15,7 @@ import (
 // checked only during rollouts: the sick replica kept its place in the
 // names and nothing restarted it.
 func TestWatchHealthTakesUnhealthyOutAndRestarts(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	requireLAN(t)
 	const stack = "it-health"

@@ -12,6 +12,7 @@ import (
 // inherit, which the plan says once the image is resolved, and the
 // service deploys without a check.
 func TestHealthcheckWithoutTestOnIncusImage(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	const stack = "it-health-inherit"
 	cleanup(t, stack)

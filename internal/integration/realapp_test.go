@@ -237,6 +237,7 @@ func checkAnswers(t *testing.T, what string, key []byte, answers []apiAnswer) {
 // redis goes up; a start-first update of api and `stack rollback` fail no
 // request; a stop-first update of redis keeps the counter.
 func TestRealAppEndToEnd(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	requireLAN(t)
 	requireImage(t, srv, realAppImage)

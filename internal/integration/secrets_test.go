@@ -45,6 +45,7 @@ func secretsAsUser(t *testing.T, stack, instance string) string {
 // whose record never holds the content, the re-created instance has both
 // secrets again, and no response or log shows them.
 func TestSecretsForTheServiceUserAndRollback(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	testbed(t)
 	const stack = "it-secrets"
 	cleanup(t, stack)

@@ -14,6 +14,7 @@ import (
 // name and member, as the first process and the instance's mounts show;
 // the config hash is of the templates, so a re-apply changes nothing.
 func TestSwarmTemplatesExpandPerInstance(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-swarm-templates"
 	cleanup(t, stack)

@@ -20,6 +20,7 @@ import (
 // Once the empty volume is deleted, the move runs and the data arrives,
 // with the mark of a finished copy and no temporary copy left.
 func TestVolumesMoveNeverTrustsASameNamedCopy(t *testing.T) {
+	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
 	srv := testbed(t)
 	const stack = "it-volumes-move"
 	removeWithVolumes(t, stack)
