@@ -37,7 +37,7 @@ func stackCommand() *cli.Command {
 		Name:  "stack",
 		Usage: "deploy, inspect and remove Compose stacks",
 		Subcommands: []*cli.Command{
-			{Name: "up", Usage: "deploy or reconcile a stack", Flags: append(deployFlags, &cli.BoolFlag{Name: "dry-run", Usage: "plan only"}),
+			{Name: "up", Usage: "deploy or reconcile a stack", Flags: append(deployFlags, &cli.BoolFlag{Name: "dry-run", Usage: "plan only"}, waitTimeoutFlag),
 				Action: func(c *cli.Context) error { return stackUp(c, c.Bool("dry-run")) }},
 			{Name: "plan", Usage: "show what `stack up` would do, changing nothing",
 				Flags:  append(deployFlags, &cli.StringFlag{Name: "cluster", Usage: "plan offline against a `SNAPSHOT` file (from `cluster snapshot`)"}),
@@ -68,6 +68,7 @@ func stackUp(c *cli.Context, test bool) error {
 		}
 		params["cluster"] = snap
 	}
+	waitParam(c, params) // stack_wait.go
 	resp := runRequest(c, request("stack.present", test, params))
 	return render(c, resp, printPlan)
 }

@@ -36,6 +36,7 @@ type stackPresentParams struct {
 	FailoverShared bool                `json:"failover_shared_volumes"`
 	Resume         bool                `json:"resume"`
 	LockTimeout    *float64            `json:"lock_timeout"`
+	WaitTimeout    *float64            `json:"wait_timeout"` // stack_wait.go
 	Cluster        *model.ClusterState `json:"cluster"`
 }
 
@@ -51,6 +52,8 @@ func (p stackPresentParams) check(test bool) error {
 		return protocol.Invalid("params", "give exactly one of compose_files, compose_yaml or bundle (got %d)", sources)
 	case p.checkBundle() != nil: // stack_bundle.go
 		return p.checkBundle()
+	case p.WaitTimeout != nil && *p.WaitTimeout <= 0:
+		return protocol.Invalid("params.wait_timeout", "must be a number of seconds above 0 (got %v); leave it out not to wait", *p.WaitTimeout)
 	case p.Cluster != nil && !test:
 		return protocol.Invalid("params.cluster", "a cluster snapshot only plans offline: set \"test\": true, or drop params.cluster to deploy for real")
 	}
@@ -112,6 +115,9 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 			resp.Result = nil
 		}
 		resp.Comment = summarise(plan, req.Test)
+		if t := waitTimeout(p.WaitTimeout); t > 0 && !req.Test {
+			return resp, d.waitReady(ctx, req, t) // stack_wait.go
+		}
 		return resp, nil
 	}
 	// Something to do: take the stack's lock, then look again, because a
@@ -140,6 +146,12 @@ func stackPresent(ctx context.Context, e *env, req *protocol.Request) (protocol.
 		return resp, err
 	}
 	resp.Comment = summarise(plan, false)
+	if t := waitTimeout(p.WaitTimeout); t > 0 {
+		d.unlock(lock) // others may deploy while this run only waits (Release is idempotent)
+		if err := d.waitReady(ctx, req, t); err != nil {
+			return resp, err
+		}
+	}
 	resp.Result = protocol.True()
 	return resp, nil
 }
