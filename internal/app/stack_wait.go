@@ -181,7 +181,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // waitTimeoutFlag is `stack up --wait-timeout`.
-var waitTimeoutFlag = &cli.DurationFlag{Name: "wait-timeout", Usage: "after deploying, wait up to `DURATION` for every replica to run and pass its healthcheck; fail with a timeout error naming what is not ready (default: don't wait)"}
+var waitTimeoutFlag = &cli.DurationFlag{Name: "wait-timeout", Usage: "after deploying, wait up to `DURATION` for every replica to run and pass its healthcheck; fail with a timeout error naming what is not ready", DefaultText: "no wait"}
 
 // waitParam maps --wait-timeout to params.wait_timeout (seconds).
 func waitParam(c *cli.Context, params map[string]any) {
