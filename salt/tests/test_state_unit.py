@@ -237,6 +237,8 @@ def test_pass_through_params(st):
     assert last_request(st)["params"]["member_config"] == mc
     st.compose_stack_present("s", compose_yaml="services: {}", lock_timeout=120)
     assert last_request(st)["params"]["lock_timeout"] == 120
+    st.compose_stack_present("s", compose_yaml="services: {}", wait_timeout=90)
+    assert last_request(st)["params"]["wait_timeout"] == 90
 
 
 def test_replacements_name_old_and_new_instance(st):

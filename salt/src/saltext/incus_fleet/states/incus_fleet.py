@@ -591,6 +591,7 @@ def compose_stack_present(
     support_files=None,
     env_pillar=None,
     lock_timeout=None,
+    wait_timeout=None,
     member=None,
     connection=None,
     move_volumes=False,
@@ -626,6 +627,10 @@ def compose_stack_present(
     lock_timeout
         seconds to wait for another run on the same stack (e.g. a member's
         reconcile) before failing with ``conflict``; incus-fleet's default 60
+    wait_timeout
+        seconds to wait after the apply until every replica runs and passes
+        its healthcheck (``stack up --wait-timeout``); past it the state
+        fails with ``timeout`` naming each replica not ready. Default: no wait
     move_volumes
         move a slot whose volume lives on a member it cannot run on now
         (offline excepted) to another member, with its volume
@@ -697,6 +702,7 @@ def compose_stack_present(
         force_recreate=force_recreate,
         support_files=support_files,
         lock_timeout=lock_timeout,
+        wait_timeout=wait_timeout,
         saltenv=globals().get("__env__") or None,
         move_volumes=move_volumes,
         prune_volumes=prune_volumes,
