@@ -30,6 +30,7 @@ func stackWatchCommand(deployFlags []cli.Flag) *cli.Command {
 		&cli.DurationFlag{Name: "poll-members", Value: 5 * time.Second, Usage: "poll member status this often; a member going offline emits no event (0 = never)"},
 		&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, let a running reconcile finish for up to this long"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also print each reconcile's progress lines"},
+		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on http://`ADDR`/metrics, e.g. 127.0.0.1:9464 (keep it on loopback: it is unauthenticated; default off)"},
 	)
 	return &cli.Command{
 		Name:  "watch",
@@ -85,6 +86,15 @@ func stackWatch(c *cli.Context) error {
 		progress: progress,
 		kicks:    newKicker(),
 		warned:   map[string]bool{},
+	}
+	if addr := c.String("metrics"); addr != "" {
+		w.metrics = newWatchMetrics(w) // watch_metrics.go
+		bound, err := w.metrics.serve(c.Context, addr, w.logf)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "incus-fleet: --metrics %s: %v; give a free address such as 127.0.0.1:9464\n", addr, err)
+			return exitError{2}
+		}
+		w.logf("serving metrics on http://%s/metrics", bound)
 	}
 	return w.run(c.Context)
 }

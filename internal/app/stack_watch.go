@@ -38,6 +38,7 @@ type watcher struct {
 	runs     int
 	ready    chan struct{} // closed once listen first subscribed (or failed to)
 	retry    time.Duration // pause before retrying a failed reconcile; 0 = first
+	metrics  *watchMetrics // --metrics; nil = off (watch_metrics.go)
 }
 
 // retryable are the failures that may pass by themselves (another run
@@ -104,6 +105,7 @@ func (w *watcher) reconcile(ctx context.Context, reasons []string) protocol.Resp
 	}
 	resp := run(rctx, bytes.NewReader(data), w.progress)
 	took := time.Since(start).Seconds()
+	w.metrics.observe(reasons, resp, time.Since(start))
 	if resp.Error != nil {
 		w.logf("reconcile #%d (%s) failed after %.2fs: %s: %s", w.runs, describe(reasons), took, resp.Error.Code, resp.Error.Message)
 		w.scheduleRetry(resp.Error.Code)
