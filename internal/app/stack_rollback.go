@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/incus-fleet/incus-fleet/internal/incus"
-	"github.com/incus-fleet/incus-fleet/internal/model"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 )
@@ -26,7 +25,7 @@ func stackRollback(ctx context.Context, e *env, req *protocol.Request) (protocol
 	if !exists {
 		return protocol.Response{}, fmt.Errorf("stack %q is not deployed; nothing to roll back: %w", p.Name, incus.ErrNotFound)
 	}
-	release, err := lockStack(ctx, c, p.Name, req.Test, e.stderr) // stack_lock.go
+	release, err := lockStack(ctx, c, p.Name, req.Test, e.stderr) // stack_run.go
 	if err != nil {
 		return protocol.Response{}, err
 	}
@@ -68,19 +67,12 @@ func stackRollback(ctx context.Context, e *env, req *protocol.Request) (protocol
 	if err != nil {
 		return protocol.Response{}, err
 	}
-	resp := protocol.Response{Warnings: append(res.Warnings, secrets.warnings...), Changes: planChanges(plan)}
-	resp.Set("plan", plan)
-	if req.Test {
-		resp.Result = protocol.True()
-		if plan.Changes() {
-			resp.Result = nil
-		}
-		resp.Comment = summarise(plan, true)
+	resp, dryRun := planResponse(plan, append(res.Warnings, secrets.warnings...), req.Test)
+	if dryRun {
 		return resp, nil
 	}
 	outcome, err := execute(ctx, c, state, rollback, images, plan, e.stderr, "rollback")
-	resp.Changes = planChanges(model.Plan{Stack: p.Name, Steps: outcome.Done})
-	resp.Warnings = append(resp.Warnings, outcome.Warnings...)
+	withOutcome(&resp, p.Name, outcome)
 	if err != nil {
 		if upd != nil {
 			// Half rolled back: the next stack.rollback aims at the same spec.

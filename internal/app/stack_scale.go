@@ -34,7 +34,7 @@ func stackScale(ctx context.Context, e *env, req *protocol.Request) (protocol.Re
 	} else if !exists {
 		return protocol.Response{}, fmt.Errorf("stack %q is not deployed; deploy it with stack.present first: %w", p.Name, incus.ErrNotFound)
 	}
-	release, err := lockStack(ctx, c, p.Name, req.Test, e.stderr) // stack_lock.go
+	release, err := lockStack(ctx, c, p.Name, req.Test, e.stderr) // stack_run.go
 	if err != nil {
 		return protocol.Response{}, err
 	}
@@ -68,19 +68,12 @@ func stackScale(ctx context.Context, e *env, req *protocol.Request) (protocol.Re
 	if err != nil {
 		return protocol.Response{}, err
 	}
-	resp := protocol.Response{Warnings: res.Warnings, Changes: planChanges(plan)}
-	resp.Set("plan", plan)
-	if req.Test {
-		resp.Result = protocol.True()
-		if plan.Changes() {
-			resp.Result = nil
-		}
-		resp.Comment = summarise(plan, true)
+	resp, dryRun := planResponse(plan, res.Warnings, req.Test)
+	if dryRun {
 		return resp, nil
 	}
 	outcome, err := execute(ctx, c, state, stack, images, plan, e.stderr, "scale")
-	resp.Changes = planChanges(model.Plan{Stack: p.Name, Steps: outcome.Done})
-	resp.Warnings = append(resp.Warnings, outcome.Warnings...)
+	withOutcome(&resp, p.Name, outcome)
 	if err != nil {
 		return resp, err
 	}
