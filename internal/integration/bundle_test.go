@@ -106,7 +106,7 @@ func everyReplicaHas(t *testing.T, srv *bedClient, stack, path, want string) {
 // re-deploy as a no-op, refuse a tampered copy, roll to a new bundle when
 // the config file changes, and roll back to the previous bundle.
 func TestBundleLifecycle(t *testing.T) {
-	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
+	// Not parallel: t.Setenv (the bundle cache dir) is process-wide.
 	srv := testbed(t)
 	const stack = "it-bundle-life"
 	cleanup(t, stack)
@@ -211,7 +211,7 @@ func TestBundleLifecycle(t *testing.T) {
 // TestBundleMissingImage: a bundle pinned to an image the cluster lacks
 // fails with not_found naming the fingerprint, and creates nothing.
 func TestBundleMissingImage(t *testing.T) {
-	t.Parallel() // a stack of its own; leaves the members and the cluster config alone (doc.go)
+	// Not parallel: t.Setenv (the bundle cache dir) is process-wide.
 	srv := testbed(t)
 	const stack = "it-bundle-noimage"
 	cleanup(t, stack)
