@@ -73,7 +73,7 @@ test: lint testbed-up testbed-debian build salt-install
 	failed=0; for p in $$pids; do wait $$p || failed=1; done; \
 	for f in $(TEST_LOGS)/*.log; do echo "=== $$(basename $$f .log)"; cat $$f; done; \
 	exit $$failed
-	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -parallel $(INTEGRATION_PARALLEL) -timeout 30m $(INTEGRATION)
+	$(WITH_TESTBED) INCUS_FLEET_REQUIRE_TESTBED=1 $(GO) test -count=1 -parallel $(INTEGRATION_PARALLEL) -timeout 50m $(INTEGRATION)
 
 # The Salt extension (salt/): install.sh makes one venv per Salt version
 # (Salt, pytest-salt-factories and `pip install ./salt`; saltext-incus too
