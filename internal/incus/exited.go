@@ -45,3 +45,11 @@ func flapped(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "Instance is running") || strings.Contains(msg, "already stopped") || strings.Contains(msg, "is not running")
 }
+
+// alreadyRunning recognises a start that found the instance running: what
+// the start wanted holds. Seen under load in a rollback that re-created a
+// slot whose previous instance flapped (boot.autorestart): the start's
+// operation answered "The instance is already running".
+func alreadyRunning(err error) bool {
+	return strings.Contains(err.Error(), "The instance is already running")
+}

@@ -77,7 +77,7 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 		return err
 	}
 	crashpoint.Hit("created-not-started")
-	if err := c.setState(ctx, stack, post.Name, "start"); err != nil {
+	if err := c.setState(ctx, stack, post.Name, "start"); err != nil && !alreadyRunning(err) {
 		// The instance's own failure only when its member still answers
 		// for it: a member lost meanwhile is the cluster's.
 		if ClusterFault(ctx, err) || !c.instanceIs(ctx, stack, post.Name, -1) {
