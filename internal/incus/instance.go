@@ -95,13 +95,19 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 // A container whose main process keeps exiting flaps: Incus restarts it
 // (boot.autorestart) until it gives up, so between our read, stop and
 // delete it may have stopped by itself ("The instance is already stopped")
-// or started again ("Instance is running"). Both mean: look again.
+// or started again ("Instance is running"). Both mean: look again; and
+// after the first such race its autorestart is turned off, so the next
+// look is not raced again (seen under load losing five races in a row).
 func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
 		err := c.stopAndDeleteOnce(ctx, stack, name)
 		if err == nil || attempt == attempts || !flapped(err) || ctx.Err() != nil {
 			return err
+		}
+		if attempt == 1 {
+			body := instanceConfigPatch{Config: map[string]string{"boot.autorestart": "false"}}
+			_, _ = c.call(ctx, http.MethodPatch, instancePath(name), Scope{Project: stack}, body, nil) // it goes anyway
 		}
 	}
 }
