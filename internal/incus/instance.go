@@ -99,7 +99,7 @@ func (c *Client) CreateAndStart(ctx context.Context, stack, member string, post 
 // after the first such race its autorestart is turned off, so the next
 // look is not raced again (seen under load losing five races in a row).
 func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
-	const attempts = 5
+	const attempts = 8
 	for attempt := 1; ; attempt++ {
 		err := c.stopAndDeleteOnce(ctx, stack, name)
 		if err == nil || attempt == attempts || !flapped(err) || ctx.Err() != nil {
@@ -109,6 +109,21 @@ func (c *Client) StopAndDelete(ctx context.Context, stack, name string) error {
 			body := instanceConfigPatch{Config: map[string]string{"boot.autorestart": "false"}}
 			_, _ = c.call(ctx, http.MethodPatch, instancePath(name), Scope{Project: stack}, body, nil) // it goes anyway
 		}
+		// A restart in flight (its start hook may wait seconds for a
+		// DHCP lease) finishes before the next look.
+		if sleepCtx(ctx, time.Second) != nil {
+			return err
+		}
+	}
+}
+
+// sleepCtx waits d, or less when ctx ends first (then its error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
 
