@@ -9,7 +9,6 @@ import (
 	"github.com/incus-fleet/incus-fleet/internal/crashpoint"
 	"github.com/incus-fleet/incus-fleet/internal/incus"
 	"github.com/incus-fleet/incus-fleet/internal/model"
-	"github.com/incus-fleet/incus-fleet/internal/names"
 	"github.com/incus-fleet/incus-fleet/internal/planner"
 	"github.com/incus-fleet/incus-fleet/internal/protocol"
 	"github.com/incus-fleet/incus-fleet/internal/rollout"
@@ -113,25 +112,6 @@ func (d *deployment) recordStale() (stale bool, held *heldUpdateError) {
 		held = &heldUpdateError{stack: d.stack.Name, u: upd}
 	}
 	return spec != rec.Current || rec.Update != "" || !namesCover(rec, d.state, d.stack.Name), held
-}
-
-// namesCover reports whether the stack's names were last written for the
-// instances that run now and are not unhealthy (stack_names.go); when they
-// were not (a member lost, an instance stopped or deleted outside a run, a
-// replica the watch found unhealthy or healthy again), the run goes on to
-// repair them even though no instance changes. A stack without names has
-// no record and nothing to repair.
-func namesCover(rec incus.StackRecord, state *model.ClusterState, stack string) bool {
-	if rec.Names == "" || state == nil {
-		return true
-	}
-	var running []string
-	for _, in := range state.Instances {
-		if in.Project == stack && in.Status == "Running" && in.Config[model.KeyStack] == stack && in.Config[model.KeyService] != "" && !in.Unhealthy() {
-			running = append(running, in.Name)
-		}
-	}
-	return names.DecodeRecord(rec.Names).Covers(running)
 }
 
 // lock creates the stack's project if needed (the lock lives in it), takes

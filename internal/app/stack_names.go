@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -289,36 +288,6 @@ func (a *namedActuator) Probe(ctx context.Context, instance string, test []strin
 		a.names.sync(ctx, false)
 	}
 	return ok, err
-}
-
-// finish publishes everything that runs, before the run returns, and
-// records what each running instance now holds (names.Record), so the next
-// run, even one that changes no instance, sees when the running set has
-// moved under the names.
-func (n *nameSync) finish(ctx context.Context) []string {
-	n.mu.Lock()
-	n.fresh = map[string]bool{}
-	n.leaving = map[string]bool{} // the refreshed list is the truth now
-	n.mu.Unlock()
-	n.sync(ctx, true)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.loaded {
-		rec := names.Record{}
-		for inst := range n.all {
-			if d, ok := n.written[inst]; ok {
-				rec[inst] = d
-			}
-		}
-		if enc := rec.Encode(); enc != n.recorded {
-			if err := n.client.WriteNames(ctx, n.stack.Name, enc); err != nil {
-				n.warnings = append(n.warnings, fmt.Sprintf("stack %s: %v", n.stack.Name, err))
-			}
-		}
-	}
-	out := slices.Clone(n.warnings)
-	slices.Sort(out) // written concurrently; output is byte-stable
-	return slices.Compact(out)
 }
 
 // ownHostname is the service's hostname as the instance's own hosts line
