@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 )
 
 // Record is what the fleet last wrote into each running instance of a
@@ -58,14 +57,4 @@ func (r Record) Covers(running []string) bool {
 		}
 	}
 	return true
-}
-
-// Instances are the record's instances, sorted.
-func (r Record) Instances() []string {
-	out := make([]string, 0, len(r))
-	for name := range r {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
 }
